@@ -1,0 +1,54 @@
+# Single entry point. `make synth` and `make test` set up everything they need on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+# The CDK CLI and jsii run on the Node.js pinned in package.json (a supported LTS), whatever the machine has.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# Synth needs neither credentials nor an account; keep the SDKs quiet and offline.
+export CDK_DISABLE_VERSION_CHECK := true
+export SAGEMAKER_VALIDATE_ROLE := false
+
+STACKS ?= **
+CDK := cdk
+
+.PHONY: setup setup-dev synth test test-fast bench-synth bench-serving clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.runtime node_modules/.installed
+
+setup-dev: setup $(VENV)/.dev
+
+## Synthesize every configured Region with all gates: cdk-nag packs (synth fails on findings) and cfn-lint.
+synth: setup
+	rm -rf cdk.out
+	$(CDK) synth '$(STACKS)' --quiet
+	python -m scripts.lint_templates cdk.out
+
+## The test suite (what CI runs).
+test: setup-dev
+	python -m pytest
+
+test-fast: setup-dev
+	python -m pytest -m "not container and not slow"
+
+bench-synth: setup-dev
+	python -m bench.synth
+
+bench-serving: setup-dev
+	python bench/serving/run.py
+
+clean:
+	rm -rf cdk.out .pytest_cache

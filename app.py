@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""The ML platform's CDK app: one stage per configured Region, every synth checked for compliance.
+
+This is the only module that reads configuration (the ``platform`` context of cdk.json
+and ``-c platform.<path>=<value>`` overrides).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+
+from ml_constructs.compliance import add_compliance_packs
+from platform_config import ConfigError, PlatformConfig, load_platform_config
+from stacks.region_stage import RegionStage
+
+STAGE_PREFIX = "MlPlatform"
+
+
+def build_platform(app: cdk.App, config: PlatformConfig) -> dict[str, RegionStage]:
+    """Adds one stage per Region and the compliance packs that check every one of them."""
+    stages = {
+        region.region: RegionStage(app, f"{STAGE_PREFIX}-{region.region}", config=region) for region in config.regions
+    }
+    add_compliance_packs(app)
+    return stages
+
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        config = load_platform_config(app.node.get_all_context())
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    build_platform(app, config)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

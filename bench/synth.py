@@ -1,0 +1,74 @@
+"""Synth benchmark: wall time of a full synth (all stacks, all gates) for 1, 3, 6 and 12 Regions
+next to an empty CDK app, each in a fresh process as `cdk synth` runs it.
+
+Usage: make bench-synth   (or: python -m bench.synth [--repeat N])
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REGION_COUNTS = (1, 3, 6, 12)
+# Regions that all have zones a and b; the order decides which ones a smaller run uses.
+BENCH_REGIONS = (
+    "eu-west-1", "us-east-1", "ap-southeast-2", "eu-central-1", "us-west-2", "ap-northeast-1",
+    "eu-north-1", "ca-central-1", "ap-south-1", "sa-east-1", "eu-west-2", "us-east-2",
+)  # fmt: skip
+EMPTY_APP = "import aws_cdk as cdk; cdk.App().synth()"
+
+
+def context_for(region_count: int) -> dict:
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    shipped = context["platform"]["regions"]
+    regions = []
+    for name in BENCH_REGIONS[:region_count]:
+        entry = next((dict(region) for region in shipped if region["region"] == name), None)
+        regions.append(entry or {"region": name, "availability_zones": [f"{name}a", f"{name}b"]})
+    context["platform"] = {**context["platform"], "regions": regions}
+    return context
+
+
+def timed_synth(code_or_script: list[str], context: dict | None) -> float:
+    with tempfile.TemporaryDirectory() as outdir:
+        env = {**os.environ, "CDK_OUTDIR": outdir, "CDK_CONTEXT_JSON": json.dumps(context or {})}
+        started = time.perf_counter()
+        subprocess.run([sys.executable, *code_or_script], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported (default 3)")
+    args = parser.parse_args()
+
+    def median(command: list[str], context: dict | None) -> float:
+        return statistics.median(timed_synth(command, context) for _ in range(args.repeat))
+
+    empty = median(["-c", EMPTY_APP], None)
+    print(f"{'case':<22}{'wall s':>9}{'x empty':>10}")
+    print(f"{'empty CDK app':<22}{empty:>9.2f}{1.0:>10.2f}")
+    times = {}
+    for count in REGION_COUNTS:
+        times[count] = median(["app.py"], context_for(count))
+        print(f"{f'platform, {count} Region(s)':<22}{times[count]:>9.2f}{times[count] / empty:>10.2f}")
+
+    per_region = (times[REGION_COUNTS[-1]] - times[3]) / (REGION_COUNTS[-1] - 3)
+    three_ratio = times[3] / empty
+    print(f"\nper further Region (3 -> 12): {per_region:.2f} s = {per_region / empty:.3f} x empty")
+    print(f"target 3 Regions <= 2.5 x empty: {'met' if three_ratio <= 2.5 else 'NOT met'} ({three_ratio:.2f})")
+    print(f"target each further Region <= 0.15 x empty: {'met' if per_region / empty <= 0.15 else 'NOT met'} "
+          f"({per_region / empty:.3f})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

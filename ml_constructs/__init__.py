@@ -1,0 +1,10 @@
+"""Reusable L3 constructs of the ML platform.
+
+Not named ``constructs``: a top-level package of that name would shadow the
+``constructs`` library that aws-cdk-lib imports.
+"""
+
+from ml_constructs.alert_topic import AlertTopic
+from ml_constructs.data_store import DataPrefix, DataStore
+
+__all__ = ["AlertTopic", "DataPrefix", "DataStore"]

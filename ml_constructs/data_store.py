@@ -1,0 +1,209 @@
+"""The Region's encrypted data bucket, its access-log bucket and their KMS key."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ml_constructs.compliance import acknowledge
+
+
+class DataPrefix(str, Enum):
+    """The documented layout of the data bucket. Roles are granted prefixes, never the whole bucket."""
+
+    DATASETS = "datasets/"
+    """Training, validation and test data, uploaded by people or upstream jobs."""
+    CHECKPOINTS = "checkpoints/"
+    """Spot-training checkpoints that an interrupted job resumes from."""
+    MODELS = "models/"
+    """Trained model artifacts (model.tar.gz)."""
+    EVALUATION = "evaluation/"
+    """Batch-transform output and evaluation reports of candidate models."""
+    CAPTURE = "capture/"
+    """Requests and responses captured by the endpoints."""
+
+    def uri(self, bucket: s3.IBucket) -> str:
+        """s3:// URI of this prefix in ``bucket`` (a token until deploy)."""
+        return f"s3://{bucket.bucket_name}/{self.value}"
+
+
+# Exact actions: prefix-scoped grants must not hand out wildcards such as s3:GetBucket* or kms:ReEncrypt*.
+_READ_ACTIONS = ("s3:GetObject",)
+_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+_KEY_READ_ACTIONS = ("kms:Decrypt",)
+# Multipart uploads decrypt the data key of earlier parts, so writers need kms:Decrypt too.
+_KEY_WRITE_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+
+
+class DataStore(Construct):
+    """Per-Region storage for ML data that never leaves its Region.
+
+    Creates a customer-managed KMS key with rotation; a data bucket encrypted with it
+    (S3 Bucket Keys on), versioned, private, TLS 1.2+ only, with server access logs
+    and lifecycle rules; and a log bucket for those access logs. Key and buckets are
+    retained when the stack is deleted. There is no replication: data stays in the
+    Region that created it.
+
+    :param noncurrent_version_expiration: how long replaced or deleted object versions are kept. Default: 90 days.
+    :param intelligent_tiering_transition: age at which objects move to Intelligent-Tiering. Default: 0 days.
+    :param incomplete_multipart_upload_expiration: when unfinished multipart uploads are aborted. Default: 7 days.
+    :param access_log_expiration: how long server access logs are kept. Default: 365 days.
+    :param removal_policy: what happens to the key and buckets when removed from the stack. Default: RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        noncurrent_version_expiration: Duration = Duration.days(90),
+        intelligent_tiering_transition: Duration = Duration.days(0),
+        incomplete_multipart_upload_expiration: Duration = Duration.days(7),
+        access_log_expiration: Duration = Duration.days(365),
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+
+        self.key: kms.IKey = kms.Key(
+            self,
+            "Key",
+            description=f"Encrypts the ML platform's data, logs, notifications and volumes in {stack.region}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        # CloudWatch Logs encrypts log groups with the key as its own service principal, so the
+        # key policy (not an IAM role) must allow it, limited to this account's log groups.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                         "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                    }
+                },
+            )
+        )  # fmt: skip
+
+        self.access_log_bucket: s3.IBucket = s3.Bucket(
+            self,
+            "AccessLogBucket",
+            # S3 server access logging delivers only to buckets encrypted with SSE-S3.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=access_log_expiration,
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=incomplete_multipart_upload_expiration,
+                )
+            ],
+            removal_policy=removal_policy,
+        )
+
+        self.bucket: s3.IBucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="data-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="AbortIncompleteMultipartUploads",
+                    abort_incomplete_multipart_upload_after=incomplete_multipart_upload_expiration,
+                ),
+                s3.LifecycleRule(
+                    id="ExpireNoncurrentVersions",
+                    noncurrent_version_expiration=noncurrent_version_expiration,
+                ),
+                s3.LifecycleRule(
+                    id="IntelligentTiering",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                            transition_after=intelligent_tiering_transition,
+                        )
+                    ],
+                ),
+            ],
+            removal_policy=removal_policy,
+        )
+
+        for bucket in (self.bucket, self.access_log_bucket):
+            for pack in ("NIST.800.53.R5", "HIPAA.Security"):
+                acknowledge(
+                    bucket,
+                    f"{pack}::{pack}-S3BucketReplicationEnabled",
+                    "Data residency: objects must never leave their Region, so replication is off by design; "
+                    "versioning protects against overwrites and deletes.",
+                )
+        for pack in ("NIST.800.53.R5", "HIPAA.Security"):
+            acknowledge(
+                self.access_log_bucket,
+                f"{pack}::{pack}-S3DefaultEncryptionKMS",
+                "S3 server access logging delivers only to buckets encrypted with SSE-S3; the logs hold no object data.",
+            )
+
+    def grant_read(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
+        """Lets ``grantee`` list and read objects under ``prefixes`` and decrypt them through S3."""
+        return self._grant(grantee, prefixes, _READ_ACTIONS, _KEY_READ_ACTIONS)
+
+    def grant_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
+        """Lets ``grantee`` write objects under ``prefixes``, encrypted with the Region's key through S3."""
+        return self._grant(grantee, prefixes, _WRITE_ACTIONS, _KEY_WRITE_ACTIONS, list_objects=False)
+
+    def grant_read_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
+        """Lets ``grantee`` list, read and write objects under ``prefixes``."""
+        return self._grant(grantee, prefixes, _READ_ACTIONS + _WRITE_ACTIONS, _KEY_WRITE_ACTIONS)
+
+    def _grant(
+        self,
+        grantee: iam.IGrantable,
+        prefixes: tuple[DataPrefix, ...],
+        object_actions: tuple[str, ...],
+        key_actions: tuple[str, ...],
+        list_objects: bool = True,
+    ) -> iam.Grant:
+        if not prefixes:
+            raise ValueError("DataStore grants need at least one DataPrefix; the whole bucket is never granted")
+        patterns = [f"{prefix.value}*" for prefix in prefixes]
+        if list_objects:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": patterns}},
+            )
+        region = Stack.of(self).region
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(key_actions),
+            resource_arns=[self.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(object_actions),
+            resource_arns=[self.bucket.arn_for_objects(pattern) for pattern in patterns],
+        )

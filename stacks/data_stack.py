@@ -1,0 +1,29 @@
+"""Stateful resources of one Region: data, keys and the people who get paged."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from constructs import Construct
+
+from ml_constructs import AlertTopic, DataStore
+from platform_config import RegionConfig
+
+
+class DataStack(Stack):
+    """Holds what must outlive every deployment: the key, the buckets and the alert topic.
+
+    Its resources are retained when the stack is deleted and their logical IDs never change.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: RegionConfig, **kwargs) -> None:
+        super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
+        data = config.settings.data
+        self.data_store = DataStore(
+            self,
+            "DataStore",
+            noncurrent_version_expiration=Duration.days(data.noncurrent_version_expiration_days),
+            intelligent_tiering_transition=Duration.days(data.intelligent_tiering_transition_days),
+            incomplete_multipart_upload_expiration=Duration.days(data.incomplete_multipart_upload_days),
+            access_log_expiration=Duration.days(data.access_log_expiration_days),
+        )
+        self.alerts = AlertTopic(self, "Alerts", key=self.data_store.key, email=config.settings.alarm_email)

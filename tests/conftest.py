@@ -1,0 +1,71 @@
+"""Shared fixtures: the platform is synthesized once per session, from the shipped cdk.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# jsii and the CDK CLI run on the project's pinned Node.js when it is installed (make setup does it).
+if (PROJECT_ROOT / "node_modules" / ".bin" / "node").exists():
+    os.environ["PATH"] = f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
+
+import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
+from aws_cdk import cx_api  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+
+from app import build_platform  # noqa: E402
+from platform_config import load_platform_config  # noqa: E402
+
+
+def shipped_context() -> dict:
+    """The context of the shipped cdk.json (feature flags and the example platform config)."""
+    return json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+
+
+class SynthesizedPlatform:
+    """A synthesized app: its stages, assembly and one assertions Template per stack."""
+
+    def __init__(self, context: dict, outdir: Path):
+        self.app = cdk.App(context=context, outdir=str(outdir))
+        self.config = load_platform_config(self.app.node.get_all_context())
+        self.stages = build_platform(self.app, self.config)
+        self.assembly: cx_api.CloudAssembly = self.app.synth()
+        self.outdir = outdir
+        self._templates: dict[tuple[str, str], Template] = {}
+
+    def template(self, region: str, stack: str) -> Template:
+        key = (region, stack)
+        if key not in self._templates:
+            self._templates[key] = Template.from_stack(getattr(self.stages[region], stack))
+        return self._templates[key]
+
+    def template_json(self, region: str, stack: str) -> dict:
+        return self.template(region, stack).to_json()
+
+    @property
+    def validation_report(self) -> dict:
+        return json.loads((self.outdir / "validation-report.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory) -> SynthesizedPlatform:
+    return SynthesizedPlatform(shipped_context(), tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def prod_platform(tmp_path_factory) -> SynthesizedPlatform:
+    context = shipped_context()
+    context["platform"] = {**context["platform"], "environment": "prod", "account": "123456789012"}
+    return SynthesizedPlatform(context, tmp_path_factory.mktemp("cdk.out.prod"))
+
+
+@pytest.fixture(scope="session")
+def cdk_cli() -> str:
+    cli = shutil.which("cdk")
+    if cli is None:
+        pytest.fail("The CDK CLI is not installed; run the tests through `make test`, which installs it")
+    return cli

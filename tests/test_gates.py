@@ -1,0 +1,113 @@
+"""Gates every synth passes: compliance packs, cfn-lint, offline and credential-free synthesis."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from ml_constructs.compliance import COMPLIANCE_PACKS, add_compliance_packs
+from scripts.lint_templates import lint_assembly, stack_templates
+from tests.conftest import PROJECT_ROOT, shipped_context
+
+
+
+def _report_entries(report: dict, key: str) -> list[tuple[str, str, dict]]:
+    return [
+        (plugin["pluginName"], construct["constructPath"], entry)
+        for plugin in report["pluginReports"]
+        for entry in plugin.get(key, [])
+        for construct in entry["violatingConstructs"]
+    ]
+
+
+@pytest.mark.parametrize("fixture", ["platform", "prod_platform"])
+def test_compliance_report_is_clean(request, fixture):
+    report = request.getfixturevalue(fixture).validation_report
+    assert [(path, entry["ruleName"]) for _, path, entry in _report_entries(report, "violations")] == []
+    assert all(plugin["conclusion"] == "success" for plugin in report["pluginReports"])
+
+
+def test_every_acknowledgment_names_one_rule_on_one_construct_and_gives_a_reason(platform):
+    acknowledged = _report_entries(platform.validation_report, "suppressedViolations")
+    assert acknowledged, "the report has no audit trail of acknowledgments"
+    for pack, path, entry in acknowledged:
+        assert entry["acknowledgedId"] == f"{pack}::{entry['ruleName']}" or entry["acknowledgedId"].startswith(
+            f"{pack}::{entry['ruleName']}["
+        ), f"broad acknowledgment at {path}: {entry['acknowledgedId']}"
+        assert path.startswith(entry["acknowledgedAt"] + "/"), f"acknowledged above the resource: {entry['acknowledgedAt']}"
+        assert entry["acknowledgedAt"].count("/") >= 2, f"acknowledged on a whole stack: {entry['acknowledgedAt']}"
+        assert len(entry["reason"]) >= 40, f"{path}: a reviewer needs a real reason, got {entry['reason']!r}"
+
+
+def test_every_pack_fails_synth_on_an_unacknowledged_finding(tmp_path):
+    app = cdk.App(context=shipped_context(), outdir=str(tmp_path))
+    stack = cdk.Stack(cdk.Stage(app, "Careless"), "Stack")
+    s3.Bucket(stack, "PlainBucket")
+    add_compliance_packs(app)
+    with pytest.raises(RuntimeError, match="AwsSolutions-S1"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    failing = {plugin["pluginName"] for plugin in report["pluginReports"] if plugin["conclusion"] == "failure"}
+    assert failing == set(COMPLIANCE_PACKS)
+
+
+CARELESS_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from ml_constructs.compliance import add_compliance_packs
+
+app = cdk.App()
+s3.Bucket(cdk.Stack(cdk.Stage(app, "Careless"), "Stack"), "PlainBucket")
+add_compliance_packs(app)
+app.synth()
+"""
+
+
+def test_the_cli_fails_synth_on_an_unacknowledged_finding(cdk_cli, tmp_path):
+    """Stacks inside stages are only checked when selected, which is why `make synth` selects '**'."""
+    (tmp_path / "careless_app.py").write_text(CARELESS_APP)
+    result = subprocess.run(
+        [cdk_cli, "synth", "**", "--quiet", "-o", str(tmp_path / "out"),
+         "--app", f"{sys.executable} {tmp_path / 'careless_app.py'}"],
+        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "AwsSolutions-S1" in result.stderr
+    assert "Synthesis finished with errors" in result.stderr
+
+
+@pytest.mark.parametrize("fixture", ["platform", "prod_platform"])
+def test_cfn_lint_finds_nothing(request, fixture):
+    count, findings = lint_assembly(request.getfixturevalue(fixture).outdir)
+    assert count >= 2
+    assert findings == []
+
+
+def test_every_region_is_synthesized_into_its_own_assembly(platform):
+    regions = sorted({region for _, region in stack_templates(platform.outdir)})
+    assert regions == sorted(region.region for region in platform.config.regions)
+
+
+def test_real_cli_synthesizes_without_network_credentials_or_aws_environment(cdk_cli, tmp_path):
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to cut the network for this test")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_DEFAULT_"))}
+    env["HOME"] = str(tmp_path)  # no ~/.aws either
+    outdir = tmp_path / "cdk.out"
+    # A fresh network namespace has no interfaces but a down loopback: nothing outside is reachable.
+    result = subprocess.run(
+        ["unshare", "--net", cdk_cli, "synth", "**", "--quiet", "-o", str(outdir)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    templates = list(stack_templates(outdir))
+    assert len(templates) >= 2
+    assert "Node 20 is end-of-life" not in result.stderr
