@@ -23,3 +23,15 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     """Records that ``rule`` (as the report names it, e.g. 'AwsSolutions::AwsSolutions-IAM5[...]') does not
     apply to ``construct`` and why; the reason appears in the report's audit trail."""
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def acknowledge_inline_policy(role: IConstruct) -> None:
+    """Acknowledges the NIST and HIPAA preference for managed policies on ``role``'s own default policy."""
+    policy = role.node.find_child("DefaultPolicy")
+    for pack in ("NIST.800.53.R5", "HIPAA.Security"):
+        acknowledge(
+            policy,
+            f"{pack}::{pack}-IAMNoInlinePolicy",
+            "This policy belongs to one single-purpose role, is generated from least-privilege grants and "
+            "changes only with that role; a separate managed policy would be a second copy to keep in sync.",
+        )

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from platform_config import RegionConfig
 from stacks.data_stack import DataStack
+from stacks.network_stack import NetworkStack
 
 
 class RegionStage(Stage):
@@ -15,5 +16,9 @@ class RegionStage(Stage):
     def __init__(self, scope: Construct, id: str, *, config: RegionConfig) -> None:
         super().__init__(scope, id, env=Environment(account=config.account, region=config.region))
         self.data = DataStack(self, "Data", config=config, description=f"ML platform data, keys and alerts ({config.region})")
+        self.network = NetworkStack(
+            self, "Network", config=config, key=self.data.data_store.key,
+            description=f"ML platform private network ({config.region})",
+        )  # fmt: skip
         for key, value in sorted(config.settings.tags.items()):
             Tags.of(self).add(key, value)

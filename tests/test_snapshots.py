@@ -29,6 +29,6 @@ def snapshot_json(snapshot):
 
 
 @pytest.mark.parametrize("region", ["eu-west-1", "us-east-1"])
-@pytest.mark.parametrize("stack", ["data"])
+@pytest.mark.parametrize("stack", ["data", "network"])
 def test_stack_snapshot(platform, snapshot_json, region, stack):
     assert stable(platform.template_json(region, stack)) == snapshot_json
