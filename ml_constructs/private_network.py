@@ -80,6 +80,9 @@ class PrivateNetwork(Construct):
             "least-privilege group. Closing it would need a custom-resource Lambda outside the VPC.",
         )
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        for subnet in self.vpc.isolated_subnets:
+            # The zones are named in the config on purpose, so that synth needs no lookup (cfn-lint W3010).
+            subnet.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3010"]}})
 
         flow_log_group = logs.LogGroup(
             self, "FlowLogs", encryption_key=key, retention=flow_log_retention, removal_policy=removal_policy

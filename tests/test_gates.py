@@ -35,7 +35,9 @@ def test_compliance_report_is_clean(request, fixture):
 
 
 def test_every_acknowledgment_names_one_rule_on_one_construct_and_gives_a_reason(platform):
-    acknowledged = _report_entries(platform.validation_report, "suppressedViolations")
+    acknowledged = [
+        entry for entry in _report_entries(platform.validation_report, "suppressedViolations") if entry[0] in COMPLIANCE_PACKS
+    ]
     assert acknowledged, "the report has no audit trail of acknowledgments"
     for pack, path, entry in acknowledged:
         assert entry["acknowledgedId"] == f"{pack}::{entry['ruleName']}" or entry["acknowledgedId"].startswith(
