@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from ml_constructs import AlertTopic, DataStore
@@ -27,3 +27,7 @@ class DataStack(Stack):
             access_log_expiration=Duration.days(data.access_log_expiration_days),
         )
         self.alerts = AlertTopic(self, "Alerts", key=self.data_store.key, email=config.settings.alarm_email)
+        # Operators' tools find the Region's resources through these outputs, never through guessed names.
+        CfnOutput(self, "DataBucketName", value=self.data_store.bucket.bucket_name)
+        CfnOutput(self, "KeyArn", value=self.data_store.key.key_arn)
+        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)

@@ -172,3 +172,10 @@ def test_write_grants_cannot_read_or_list():
 def test_the_whole_bucket_is_never_granted():
     with pytest.raises(ValueError, match="DataStore grants need at least one DataPrefix; the whole bucket is never granted"):
         _grant_statements(lambda store, role: store.grant_read(role))
+
+
+def test_outputs_name_the_regions_data_resources(platform):
+    outputs = platform.template_json("eu-west-1", "data")["Outputs"]
+    assert outputs["DataBucketName"]["Value"] == {"Ref": "DataStoreBucket9A81F2E1"}
+    assert outputs["KeyArn"]["Value"] == {"Fn::GetAtt": ["DataStoreKey3F7E79DA", "Arn"]}
+    assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertsTopicCF7C81C9"}
