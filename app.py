@@ -13,15 +13,14 @@ import aws_cdk as cdk
 
 from ml_constructs.compliance import add_compliance_packs
 from platform_config import ConfigError, PlatformConfig, load_platform_config
+from platform_config.naming import stage_name
 from stacks.region_stage import RegionStage
-
-STAGE_PREFIX = "MlPlatform"
 
 
 def build_platform(app: cdk.App, config: PlatformConfig) -> dict[str, RegionStage]:
     """Adds one stage per Region and the compliance packs that check every one of them."""
     stages = {
-        region.region: RegionStage(app, f"{STAGE_PREFIX}-{region.region}", config=region) for region in config.regions
+        region.region: RegionStage(app, stage_name(region.region), config=region) for region in config.regions
     }
     add_compliance_packs(app)
     return stages
