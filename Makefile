@@ -14,9 +14,10 @@ CDK := cdk
 
 .PHONY: setup setup-dev synth test test-fast bench-synth bench-serving clean
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt
@@ -43,6 +44,11 @@ test: setup-dev
 
 test-fast: setup-dev
 	python -m pytest -m "not container and not slow"
+
+## Deploy rehearsal: the real CDK CLI deploys, updates and destroys the first Region against a local AWS emulator.
+.PHONY: rehearse
+rehearse: setup-dev
+	python -m rehearsal
 
 bench-synth: setup-dev
 	python -m bench.synth

@@ -33,7 +33,15 @@ def main() -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
-    build_platform(app, config)
+    try:
+        stages = build_platform(app, config)
+    except ValueError as error:
+        # Constructs validate what the config schema cannot know (e.g. SageMaker's limits per instance type).
+        print(error, file=sys.stderr)
+        return 1
+    for region, stage in stages.items():
+        if stage.serving is None:
+            print(f"Region {region} has no serving stack: no model configured", file=sys.stderr)
     app.synth()
     return 0
 

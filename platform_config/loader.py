@@ -7,8 +7,9 @@ addressed by its name::
     npx cdk synth -c platform.environment=prod
     npx cdk synth -c platform.regions.eu-west-1.serving.max_capacity=8
 
-Override values are read as JSON when they parse as JSON (numbers, booleans,
-lists, objects) and as plain strings otherwise.
+Override values that are JSON objects, lists or ``null`` are read as JSON;
+anything else stays a string and is converted to the setting's type by
+validation (so an account ID keeps its leading zeros).
 
 Every problem is collected and reported at once, each naming its key path, the
 value found and what is allowed, before any construct exists.
@@ -121,8 +122,8 @@ def _read_document(context: Mapping[str, Any], problems: list[str]) -> dict | No
 
 
 def _decode(value: Any) -> Any:
-    """Command-line context values arrive as strings; JSON gives them their type back."""
-    if not isinstance(value, str):
+    """Command-line context values arrive as strings; objects, lists and null get their structure back."""
+    if not isinstance(value, str) or not (value.lstrip().startswith(("{", "[")) or value.strip() == "null"):
         return value
     try:
         return json.loads(value)

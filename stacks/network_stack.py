@@ -16,6 +16,7 @@ class NetworkStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, config: RegionConfig, key: kms.IKey, **kwargs) -> None:
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
+        self._zones = list(config.availability_zones)
         self.network = PrivateNetwork(
             self,
             "Network",
@@ -23,3 +24,8 @@ class NetworkStack(Stack):
             key=key,
             flow_log_retention=retention_days(config.settings.log_retention_days),
         )
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The configured zones: with an account set, CDK would otherwise look them up during synth."""
+        return self._zones

@@ -235,9 +235,30 @@ def test_bad_config_stops_the_real_cli_before_anything_is_written(cdk_cli, tmp_p
     )  # fmt: skip
     assert result.returncode != 0
     assert "environment: 'staging' is not allowed; allowed: dev, prod" in result.stderr
-    assert "regions[0] (eu-west-1).serving.max_capacity: 0 is not allowed" in result.stderr
+    assert "regions[0] (eu-west-1).serving.max_capacity: '0' is not allowed" in result.stderr
     assert not list(outdir.rglob("*.template.json"))
 
 
 def test_base_config_is_itself_valid():
     assert load_platform_config({"platform": copy.deepcopy(base_config())}).regions
+
+
+def test_command_line_account_keeps_its_leading_zeros_and_numbers_are_converted():
+    platform = load_platform_config(
+        {"platform": base_config(), "platform.account": "012345678901", "platform.defaults.serving.max_capacity": "9"}
+    )
+    assert platform.account == "012345678901"
+    assert platform.regions[0].settings.serving.max_capacity == 9
+
+
+def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_message(cdk_cli, tmp_path):
+    result = subprocess.run(
+        [cdk_cli, "synth", "**", "--quiet", "-o", str(tmp_path / "out"),
+         "-c", "platform.defaults.serving.traffic_shifting.mode=linear",
+         "-c", "platform.defaults.serving.traffic_shifting.step_percent=60"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "linear traffic routing moves 60% of the capacity per step; allowed:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").rglob("*.template.json"))

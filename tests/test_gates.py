@@ -113,3 +113,14 @@ def test_real_cli_synthesizes_without_network_credentials_or_aws_environment(cdk
     templates = list(stack_templates(outdir))
     assert len(templates) >= 2
     assert "Node 20 is end-of-life" not in result.stderr
+
+
+def test_synth_with_an_account_needs_no_context_lookup(prod_platform):
+    """With an account set, anything asking for the stack's zones would trigger a lookup that needs credentials."""
+    assert prod_platform.config.account == "123456789012"
+    missing = [
+        entry["key"]
+        for manifest in prod_platform.outdir.rglob("manifest.json")
+        for entry in json.loads(manifest.read_text()).get("missing", [])
+    ]
+    assert missing == []

@@ -1,0 +1,494 @@
+"""The training pipeline's definition, written by the SageMaker Python SDK during synth, offline.
+
+The SDK takes seconds to import and generating a definition with it costs more, so synth does it
+at most once per distinct ``PipelineSpec`` (Regions that share their training settings share one
+generation) and never on the critical path:
+
+* ``request_definition(spec)`` starts the generator in a separate Python process and returns at once;
+  the CDK app goes on building every stack while the SDK works on the other core.
+* Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups,
+  registry) is a placeholder in that template; ``render_definition`` swaps in each Region's CDK tokens.
+
+The generator process is offline by construction, and this module is where that is set up:
+``OFFLINE_ENVIRONMENT`` is its whole environment (nothing is inherited: a fixed Region, dummy
+credentials, no AWS or SageMaker config files, no instance metadata, no IAM role validation), telemetry
+is switched off before the first SDK call, and an audit hook refuses every network connection and name
+lookup, so a change in the SDK that reaches for the network fails synth instead of leaking a request.
+
+This module imports nothing but the standard library at load time; it runs as a script in the
+generator process (``python pipeline_definition.py '<spec as JSON>'``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+QualityMetric = Literal["auc", "accuracy", "rmse", "mae"]
+# SageMaker's model quality report groups the metrics by problem type, as training_code's reports do.
+REPORT_SECTIONS: dict[str, str] = {
+    "auc": "binary_classification_metrics",
+    "accuracy": "binary_classification_metrics",
+    "rmse": "regression_metrics",
+    "mae": "regression_metrics",
+}
+QUALITY_METRICS: tuple[str, ...] = tuple(REPORT_SECTIONS)
+# Metrics a model must reach (at least the threshold); the others must stay at or below it.
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"auc", "accuracy"})
+
+# Pipeline parameters: what a single execution may change.
+INPUT_DATA_PARAMETER = "InputDataUri"
+INSTANCE_TYPE_PARAMETER = "TrainingInstanceType"
+INSTANCE_COUNT_PARAMETER = "TrainingInstanceCount"
+USE_SPOT_PARAMETER = "UseSpotInstances"
+QUALITY_THRESHOLD_PARAMETER = "QualityThreshold"
+
+# Paths inside the containers: the contract with training_code/ (see TrainingPipeline's docstring).
+CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+PREDICTIONS_LOCAL_PATH = "/opt/ml/processing/input/predictions"
+LABELS_LOCAL_PATH = "/opt/ml/processing/input/labels"
+EVALUATION_LOCAL_PATH = "/opt/ml/processing/evaluation"
+EVALUATION_REPORT = "evaluation.json"
+EVALUATE_ENTRYPOINT = ("evaluate",)
+# Media types the serving container reads and writes; batch transform sends the test rows as CSV.
+MEDIA_TYPES = ("text/csv", "application/json")
+
+
+def quality_report_path(metric: str) -> str:
+    """JSON path of ``metric``'s value in the evaluation report, e.g. ``binary_classification_metrics.auc.value``."""
+    return f"{REPORT_SECTIONS[metric]}.{metric}.value"
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Everything about the pipeline that is known at synth time; equal specs share one definition."""
+
+    instance_type: str
+    instance_count: int
+    use_spot_instances: bool
+    volume_size_gb: int
+    max_runtime_seconds: int
+    max_wait_seconds: int
+    evaluation_instance_type: str
+    hyperparameters: tuple[tuple[str, str], ...]
+    metric_definitions: tuple[tuple[str, str], ...]
+    """(name, regex) pairs SageMaker applies to the training log."""
+    quality_metric: QualityMetric
+    quality_threshold: float
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PipelineSpec:
+        fields = json.loads(text)
+        for pairs in ("hyperparameters", "metric_definitions"):
+            fields[pairs] = tuple(tuple(pair) for pair in fields[pairs])
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class DeployTimeValues:
+    """The values a Region's definition needs that exist only once its stacks are deployed."""
+
+    execution_role_arn: str
+    image_uri: str
+    bucket_name: str
+    key_arn: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    model_package_group_name: str
+
+    def references(self) -> tuple[str, ...]:
+        """Every value, lists flattened."""
+        return tuple(
+            item for value in dataclasses.astuple(self) for item in (value if isinstance(value, tuple) else (value,))
+        )
+
+
+# Each is unique text in the generated template, shaped as the SDK expects (the role must look like an ARN).
+PLACEHOLDERS = DeployTimeValues(
+    execution_role_arn="arn:aws:iam::000000000000:role/deploy-time-execution-role",
+    image_uri="000000000000.dkr.ecr.region.amazonaws.com/deploy-time-image:latest",
+    bucket_name="deploy-time-bucket",
+    key_arn="arn:aws:kms:region:000000000000:key/deploy-time-key",
+    subnet_ids=("subnet-deploy-time",),
+    security_group_ids=("sg-deploy-time",),
+    model_package_group_name="deploy-time-model-package-group",
+)
+
+
+def render_definition(template: Mapping[str, Any], values: DeployTimeValues) -> dict[str, Any]:
+    """``template`` with every placeholder replaced by the matching field of ``values``; list fields
+    (subnets, security groups) replace the placeholder's list entry with all their entries."""
+    pairs = list(zip(dataclasses.astuple(PLACEHOLDERS), dataclasses.astuple(values), strict=True))
+    lists = {placeholder[0]: list(value) for placeholder, value in pairs if isinstance(placeholder, tuple)}
+    texts = {placeholder: value for placeholder, value in pairs if isinstance(placeholder, str)}
+
+    def substitute(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: substitute(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [
+                item
+                for entry in node
+                for item in (lists[entry] if isinstance(entry, str) and entry in lists else [substitute(entry)])
+            ]
+        if isinstance(node, str):
+            for placeholder, value in texts.items():
+                node = node.replace(placeholder, value)
+        return node
+
+    return substitute(template)
+
+
+# --- The generator process ------------------------------------------------------------------------
+
+# The SDK needs some Region to start; every Region-specific value in the template is a placeholder, so
+# which one does not matter (a test proves the template is the same for another Region).
+SDK_REGION = "us-east-1"
+OFFLINE_ENVIRONMENT: Mapping[str, str] = {
+    "AWS_DEFAULT_REGION": SDK_REGION,
+    # Dummy credentials end boto's credential search before it reaches a profile or instance metadata.
+    "AWS_ACCESS_KEY_ID": "offline-synth",
+    "AWS_SECRET_ACCESS_KEY": "offline-synth",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    # SDK defaults files could change the definition (tags, VPC, keys); none is read.
+    "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": os.devnull,
+    "SAGEMAKER_USER_CONFIG_OVERRIDE": os.devnull,
+    # Role validation calls IAM.
+    "SAGEMAKER_VALIDATE_ROLE": "false",
+    "PYTHONHASHSEED": "0",
+}
+_NETWORK_EVENTS = frozenset(
+    {
+        "socket.connect",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "socket.sendto",
+        "socket.sendmsg",
+    }
+)
+_GENERATOR_TIMEOUT_SECONDS = 300
+
+
+class PendingDefinition:
+    """A definition template being generated in a separate process; ``result()`` waits for it."""
+
+    def __init__(self, spec: PipelineSpec) -> None:
+        self._process = subprocess.Popen(
+            # -s: no user site-packages; -P: nothing next to this file shadows a library.
+            [sys.executable, "-s", "-P", __file__, spec.to_json()],
+            env=dict(OFFLINE_ENVIRONMENT),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._template: dict[str, Any] | None = None
+
+    def result(self) -> dict[str, Any]:
+        if self._template is None:
+            try:
+                output, errors = self._process.communicate(timeout=_GENERATOR_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                raise RuntimeError(
+                    f"The SageMaker SDK did not write the pipeline definition within {_GENERATOR_TIMEOUT_SECONDS} s"
+                ) from None
+            if self._process.returncode != 0:
+                raise RuntimeError(f"The SageMaker SDK could not write the pipeline definition:\n{errors}")
+            self._template = json.loads(output)
+        return self._template
+
+
+@functools.cache
+def request_definition(spec: PipelineSpec) -> PendingDefinition:
+    """Starts generating the definition template of ``spec`` unless that is already under way."""
+    return PendingDefinition(spec)
+
+
+_network_attempts: list[str] = []
+
+
+def _refuse_network(event: str, args: tuple) -> None:
+    if event in _NETWORK_EVENTS:
+        # Recorded as well as refused: the SDK swallows errors of some calls (telemetry, for one).
+        _network_attempts.append(f"{event}{args!r}")
+        raise PermissionError(f"Synth is offline; the SageMaker SDK attempted {event}{args!r}")
+
+
+def _switch_off_telemetry() -> None:
+    # The SDK's documented switch (TelemetryOptOut in its defaults config) makes it re-validate that config
+    # against its JSON schema on every lookup, which costs seconds; this replaces the one function that sends.
+    from sagemaker.core.telemetry import telemetry_logging
+
+    if not callable(getattr(telemetry_logging, "_send_telemetry_request", None)):
+        raise RuntimeError("The SageMaker SDK's telemetry sender moved; switch it off again before generating")
+    telemetry_logging._send_telemetry_request = lambda *args, **kwargs: None
+
+
+def generate_definition(spec: PipelineSpec) -> str:
+    """The pipeline definition of ``spec`` as the SDK writes it, with deploy-time placeholders.
+
+    Runs in the generator process (``OFFLINE_ENVIRONMENT``, network refused).
+    """
+    import logging
+    import warnings
+
+    # The SDK narrates at INFO level and warns that nothing runs under a PipelineSession; both are expected.
+    logging.disable(logging.WARNING)
+    warnings.simplefilter("ignore")
+    _switch_off_telemetry()
+
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.network import NetworkConfig
+    from sagemaker.core.processing import Processor
+    from sagemaker.core.shapes import (
+        MetricDefinition,
+        ProcessingInput,
+        ProcessingOutput,
+        ProcessingS3Input,
+        ProcessingS3Output,
+    )
+    from sagemaker.core.training.configs import (
+        CheckpointConfig,
+        Compute,
+        InputData,
+        Networking,
+        OutputDataConfig,
+        StoppingCondition,
+    )
+    from sagemaker.core.transformer import Transformer
+    from sagemaker.core.workflow.conditions import (
+        ConditionEquals,
+        ConditionGreaterThanOrEqualTo,
+        ConditionLessThanOrEqualTo,
+    )
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import ProcessingStep, PropertyFile, TrainingStep, TransformStep
+    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    session = PipelineSession()
+    values = PLACEHOLDERS
+    bucket = f"s3://{values.bucket_name}/"
+
+    input_data = ParameterString(INPUT_DATA_PARAMETER, default_value=f"{bucket}datasets/")
+    instance_type = ParameterString(INSTANCE_TYPE_PARAMETER, default_value=spec.instance_type)
+    instance_count = ParameterInteger(INSTANCE_COUNT_PARAMETER, default_value=spec.instance_count)
+    use_spot = ParameterBoolean(USE_SPOT_PARAMETER, default_value=spec.use_spot_instances)
+    threshold = ParameterFloat(QUALITY_THRESHOLD_PARAMETER, default_value=spec.quality_threshold)
+
+    def dataset(folder: str) -> Join:
+        return Join(on="", values=[input_data, f"{folder}/"])
+
+    def per_execution(prefix: str, suffix: str = "") -> Join:
+        return Join(on="", values=[f"{bucket}{prefix}", ExecutionVariables.PIPELINE_EXECUTION_ID, f"/{suffix}"])
+
+    network = Networking(
+        subnets=list(values.subnet_ids),
+        security_group_ids=list(values.security_group_ids),
+        enable_network_isolation=True,
+        enable_inter_container_traffic_encryption=True,
+    )
+
+    def s3_input(name: str, uri: Any, local_path: str) -> ProcessingInput:
+        return ProcessingInput(
+            input_name=name,
+            s3_input=ProcessingS3Input(
+                s3_uri=uri, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"
+            ),
+        )
+
+    def model_builder(training: TrainingStep) -> ModelBuilder:
+        # The image serves the artifact as trained: there is no inference code to package (dependencies={}).
+        return ModelBuilder(
+            s3_model_data_url=training.properties.ModelArtifacts.S3ModelArtifacts,
+            image_uri=values.image_uri,
+            role_arn=values.execution_role_arn,
+            network=network,
+            dependencies={},
+            sagemaker_session=session,
+        )
+
+    def train_and_evaluate(capacity: str, spot: bool) -> list:
+        """Train → create model → batch-predict the test set → evaluate → register if good enough."""
+        trainer = ModelTrainer(
+            sagemaker_session=session,
+            role=values.execution_role_arn,
+            training_image=values.image_uri,
+            base_job_name="train",
+            compute=Compute(
+                instance_type=instance_type,
+                instance_count=instance_count,
+                volume_size_in_gb=spec.volume_size_gb,
+                volume_kms_key_id=values.key_arn,
+                enable_managed_spot_training=spot,
+            ),
+            networking=network,
+            stopping_condition=StoppingCondition(
+                max_runtime_in_seconds=spec.max_runtime_seconds,
+                # SageMaker rejects a wait time on on-demand capacity.
+                max_wait_time_in_seconds=spec.max_wait_seconds if spot else None,
+            ),
+            # Per execution: a new execution must never resume from an older one's checkpoints.
+            checkpoint_config=CheckpointConfig(s3_uri=per_execution("checkpoints/"), local_path=CHECKPOINT_LOCAL_PATH),
+            output_data_config=OutputDataConfig(s3_output_path=f"{bucket}models/", kms_key_id=values.key_arn),
+            hyperparameters=dict(spec.hyperparameters),
+        )
+        trainer.with_metric_definitions(
+            [MetricDefinition(name=name, regex=regex) for name, regex in spec.metric_definitions]
+        )
+        training = TrainingStep(
+            name=f"Train{capacity}",
+            step_args=trainer.train(
+                input_data_config=[
+                    InputData(channel_name="train", data_source=dataset("train")),
+                    InputData(channel_name="validation", data_source=dataset("validation")),
+                ]
+            ),
+        )
+        model = ModelStep(name=f"CreateModel{capacity}", step_args=model_builder(training).build())
+        transformer = Transformer(
+            model_name=model.properties.ModelName,
+            instance_count=1,
+            instance_type=spec.evaluation_instance_type,
+            strategy="MultiRecord",
+            assemble_with="Line",
+            accept="text/csv",
+            output_path=per_execution("evaluation/", "predictions/"),
+            output_kms_key=values.key_arn,
+            volume_kms_key=values.key_arn,
+            sagemaker_session=session,
+        )
+        prediction = TransformStep(
+            name=f"PredictTestSet{capacity}",
+            step_args=transformer.transform(data=dataset("test"), content_type="text/csv", split_type="Line"),
+        )
+        evaluator = Processor(
+            role=values.execution_role_arn,
+            image_uri=values.image_uri,
+            entrypoint=list(EVALUATE_ENTRYPOINT),
+            instance_count=1,
+            instance_type=spec.evaluation_instance_type,
+            volume_kms_key=values.key_arn,
+            output_kms_key=values.key_arn,
+            max_runtime_in_seconds=spec.max_runtime_seconds,
+            network_config=NetworkConfig(
+                enable_network_isolation=True,
+                security_group_ids=list(values.security_group_ids),
+                subnets=list(values.subnet_ids),
+                encrypt_inter_container_traffic=True,
+            ),
+            sagemaker_session=session,
+        )
+        report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
+        evaluation = ProcessingStep(
+            name=f"Evaluate{capacity}",
+            property_files=[report],
+            step_args=evaluator.run(
+                inputs=[
+                    s3_input("predictions", prediction.properties.TransformOutput.S3OutputPath, PREDICTIONS_LOCAL_PATH),
+                    s3_input("labels", dataset("test-labels"), LABELS_LOCAL_PATH),
+                ],
+                outputs=[
+                    ProcessingOutput(
+                        output_name="evaluation",
+                        s3_output=ProcessingS3Output(
+                            s3_uri=per_execution("evaluation/", "report/"),
+                            local_path=EVALUATION_LOCAL_PATH,
+                            s3_upload_mode="EndOfJob",
+                        ),
+                    )
+                ],
+            ),
+        )
+        score = JsonGet(
+            step_name=evaluation.name, property_file=report, json_path=quality_report_path(spec.quality_metric)
+        )
+        registration = ModelStep(
+            name=f"RegisterModel{capacity}",
+            step_args=model_builder(training).register(
+                model_package_group_name=values.model_package_group_name,
+                content_types=list(MEDIA_TYPES),
+                response_types=list(MEDIA_TYPES),
+                transform_instances=[spec.evaluation_instance_type],
+                approval_status="PendingManualApproval",
+                model_metrics=ModelMetrics(
+                    model_statistics=MetricsSource(
+                        content_type="application/json",
+                        s3_uri=per_execution("evaluation/", f"report/{EVALUATION_REPORT}"),
+                    )
+                ),
+            ),
+        )
+        higher_is_better = spec.quality_metric in HIGHER_IS_BETTER
+        rejection = FailStep(
+            name=f"RejectModel{capacity}",
+            error_message=Join(
+                on="",
+                values=[
+                    f"Quality gate: the model's {spec.quality_metric} on the test set is ",
+                    score,
+                    ", which is " + ("below" if higher_is_better else "above") + " the threshold ",
+                    threshold,
+                    "; the model was not registered.",
+                ],
+            ),
+        )
+        gate = ConditionStep(
+            name=f"QualityGate{capacity}",
+            conditions=[
+                (ConditionGreaterThanOrEqualTo if higher_is_better else ConditionLessThanOrEqualTo)(
+                    left=score, right=threshold
+                )
+            ],
+            if_steps=[registration],
+            else_steps=[rejection],
+        )
+        return [training, model, prediction, evaluation, gate]
+
+    # Managed spot training cannot be switched by a parameter inside one training step: the API rejects a
+    # MaxWaitTimeInSeconds without it and requires one with it. So the parameter chooses between two
+    # branches built by the same function, one on spot and one on on-demand capacity.
+    capacity = ConditionStep(
+        name="ChooseCapacity",
+        conditions=[ConditionEquals(left=use_spot, right=True)],
+        if_steps=train_and_evaluate("Spot", spot=True),
+        else_steps=train_and_evaluate("OnDemand", spot=False),
+    )
+    pipeline = Pipeline(
+        name="training",
+        parameters=[input_data, instance_type, instance_count, use_spot, threshold],
+        steps=[capacity],
+        sagemaker_session=session,
+        # Experiments would make the definition depend on the SDK's Region; lineage is tracked without them.
+        pipeline_experiment_config=None,
+    )
+    return json.dumps(json.loads(pipeline.definition()), sort_keys=True)
+
+
+if __name__ == "__main__":
+    sys.addaudithook(_refuse_network)
+    generated = generate_definition(PipelineSpec.from_json(sys.argv[1]))
+    if _network_attempts:
+        sys.exit("Synth is offline, but the SageMaker SDK attempted: " + "; ".join(_network_attempts))
+    sys.stdout.write(generated)

@@ -1,0 +1,84 @@
+"""The Region's training plane: the pipeline, its model registry and its notifications."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Size, Stack
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from ml_constructs import (
+    AlertTopic,
+    DataStore,
+    MetricDefinition,
+    ModelImage,
+    PipelineNotifications,
+    PrivateNetwork,
+    QualityGate,
+    TrainingPipeline,
+)
+from ml_constructs.log_retention import retention_days
+from ml_constructs.model_image import TRAINING_CODE_DIR
+from platform_config import RegionConfig
+
+METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
+
+
+class TrainingStack(Stack):
+    """Trains, evaluates and registers models in the private network and tells the alert topic about it.
+
+    Stateless but for what is retained when it is deleted: the model package group, with the model versions and
+    approvals it holds, and SageMaker's job log groups. Its outputs are how tools find the Region's training
+    resources; their names are stable.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: RegionConfig,
+        data_store: DataStore,
+        alerts: AlertTopic,
+        network: PrivateNetwork,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
+        training = config.settings.training
+        self.image = ModelImage(self, "ModelImage")
+        self.pipeline = TrainingPipeline(
+            self,
+            "Pipeline",
+            image=self.image,
+            data_store=data_store,
+            vpc=network.vpc,
+            vpc_subnets=network.subnets,
+            security_group=network.add_workload_security_group(
+                self, "JobSecurityGroup", description="SageMaker training, processing and transform jobs"
+            ),
+            instance_type=training.instance_type,
+            instance_count=training.instance_count,
+            use_spot_instances=training.use_spot_instances,
+            volume_size=Size.gibibytes(training.volume_size_gb),
+            max_runtime=Duration.seconds(training.max_runtime_seconds),
+            max_wait=Duration.seconds(training.max_wait_seconds),
+            evaluation_instance_type=training.transform_instance_type,
+            hyperparameters=training.hyperparameters,
+            metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
+            quality_gate=QualityGate(training.quality_gate.metric, training.quality_gate.threshold),
+            log_retention=retention_days(config.settings.log_retention_days),
+        )
+        self.notifications = PipelineNotifications(
+            self,
+            "Notifications",
+            pipeline=self.pipeline,
+            topic=alerts.topic,
+            retrain_schedule=events.Schedule.expression(training.retrain_schedule)
+            if training.retrain_schedule
+            else None,
+        )
+        # Operators' tools find the Region's training resources through these outputs, never through guessed names.
+        CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
+        CfnOutput(self, "ModelPackageGroupName", value=self.pipeline.model_package_group_name)
+        CfnOutput(self, "ExecutionRoleArn", value=self.pipeline.execution_role.role_arn)
+        CfnOutput(self, "DataBucketName", value=data_store.bucket.bucket_name)
+        CfnOutput(self, "ModelImageUri", value=self.image.image_uri)

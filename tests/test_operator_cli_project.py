@@ -1,0 +1,89 @@
+"""The operator CLI's hold on the project: Regions from cdk.json, and promoted models recorded there.
+
+Its AWS side runs in the deploy rehearsal (rehearsal/operator_phase.py), against the deployed platform.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ml_constructs import pipeline_definition
+from operator_cli import cli
+from operator_cli.errors import OperatorError
+from operator_cli.project import CHECKOUT, Project
+from platform_config import load_platform_config
+
+PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplatform-us-east-1-training-pipeline-models/7"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fork of the project: the shipped cdk.json, in a directory of its own."""
+    (tmp_path / "cdk.json").write_text((CHECKOUT / "cdk.json").read_text())
+    return Project(tmp_path)
+
+
+def _document(project: Project) -> dict:
+    return json.loads(project.cdk_json.read_text())
+
+
+def _entry(document: dict, region: str) -> dict:
+    return next(entry for entry in document["context"]["platform"]["regions"] if entry["region"] == region)
+
+
+def test_promoting_records_the_package_as_the_regions_model_and_changes_nothing_else(project: Project) -> None:
+    before = _document(project)
+    project.record_model_package("us-east-1", PACKAGE)
+    after = _document(project)
+
+    _entry(before, "us-east-1")["serving"] = {"model_package_arn": PACKAGE}
+    assert after == before
+    assert list(after) == list(before) and list(_entry(after, "us-east-1"))[-1] == "serving", "key order is kept"
+    original = (CHECKOUT / "cdk.json").read_text()
+    assert project.cdk_json.read_text() == json.dumps(after, indent=2) + ("\n" if original.endswith("\n") else "")
+
+    config = load_platform_config(after["context"])
+    served = next(region for region in config.regions if region.region == "us-east-1").settings.serving
+    assert served.model_package_arn == PACKAGE, "the CDK app reads the recorded model"
+
+
+def test_a_promoted_package_replaces_a_model_artifact(project: Project) -> None:
+    document = _document(project)
+    _entry(document, "eu-west-1")["serving"] = {"model_data_url": "s3://bucket/models/m.tar.gz", "max_capacity": 4}
+    project.cdk_json.write_text(json.dumps(document, indent=2) + "\n")
+
+    previous = project.record_model_package("eu-west-1", PACKAGE)
+    assert _entry(_document(project), "eu-west-1")["serving"] == {"max_capacity": 4, "model_package_arn": PACKAGE}
+    assert project.cdk_json.read_text().endswith("}\n")
+
+    project.restore(previous)
+    assert project.cdk_json.read_text() == json.dumps(document, indent=2) + "\n"
+
+
+def test_regions_are_checked_against_the_config(project: Project) -> None:
+    assert project.regions() == ["eu-west-1", "us-east-1"]
+    assert project.check_region("us-east-1") == "us-east-1"
+    with pytest.raises(OperatorError, match=r"'ap-south-1' is an AWS Region but not configured.*eu-west-1, us-east-1"):
+        project.check_region("ap-south-1")
+    with pytest.raises(OperatorError, match="'eu-west-9' is not an AWS Region"):
+        project.check_region("eu-west-9")
+
+
+def test_the_cli_names_the_pipelines_own_parameters() -> None:
+    assert cli.INPUT_DATA_PARAMETER == pipeline_definition.INPUT_DATA_PARAMETER
+    assert cli.INSTANCE_TYPE_PARAMETER == pipeline_definition.INSTANCE_TYPE_PARAMETER
+    assert cli.USE_SPOT_PARAMETER == pipeline_definition.USE_SPOT_PARAMETER
+
+
+def test_a_project_directory_without_cdk_json_is_one_line_and_exit_status_1(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "operator_cli", "--project-dir", str(tmp_path), "status"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == f"mlp: cannot read {tmp_path / 'cdk.json'}: No such file or directory\n"

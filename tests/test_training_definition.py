@@ -1,0 +1,565 @@
+"""The training pipeline's definition: what the SageMaker SDK writes during synth, read back from the template
+as CloudFormation will deliver it to SageMaker, and every job request in it checked against botocore's
+SageMaker service model, offline."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from botocore.model import Shape
+from botocore.session import get_session
+
+from app import build_platform
+from bench.synth import context_for
+from ml_constructs import training_pipeline
+from ml_constructs.pipeline_definition import (
+    EVALUATE_ENTRYPOINT,
+    OFFLINE_ENVIRONMENT,
+    PLACEHOLDERS,
+    PipelineSpec,
+)
+from ml_constructs.pipeline_definition import request_definition as pending_definition
+from ml_constructs.training_pipeline import MetricDefinition
+from platform_config import load_platform_config
+from stacks.training_stack import METRIC_DEFINITIONS_FILE
+from tests.conftest import PROJECT_ROOT
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+PIPELINE_RESOURCE = "AWS::SageMaker::Pipeline"
+GENERATOR = PROJECT_ROOT / "ml_constructs" / "pipeline_definition.py"
+
+# --- CloudFormation, as it will resolve the definition body ----------------------------------------------------
+
+
+def _fake_id(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:17]
+
+
+def cloudformation_value(value: Any) -> Any:
+    """``value`` with intrinsic functions replaced by plausible deploy-time values."""
+    if isinstance(value, list):
+        return [cloudformation_value(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1 or not next(iter(value)).startswith(("Fn::", "Ref")):
+        return {key: cloudformation_value(item) for key, item in value.items()}
+    ((function, argument),) = value.items()
+    if function == "Fn::Join":
+        delimiter, parts = argument
+        return delimiter.join(cloudformation_value(part) for part in parts)
+    if function == "Fn::Sub":
+        pseudo = {
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Region": REGION,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws",
+        }
+        return re.sub(r"\$\{([^}]+)\}", lambda match: pseudo[match[1]], argument)
+    if function == "Ref":
+        return {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws"}.get(
+            argument, f"ref-{argument}"
+        )
+    if function == "Fn::GetAtt":
+        logical_id, attribute = argument
+        if attribute == "GroupId":
+            return f"sg-{_fake_id(logical_id)}"
+        assert attribute == "Arn" and "Role" in logical_id, f"no plausible value for {value}"
+        return f"arn:aws:iam::{ACCOUNT}:role/Training-{logical_id[:40]}"
+    if function == "Fn::GetStackOutput":
+        name = argument["OutputName"]
+        if "Subnet" in name:
+            return f"subnet-{_fake_id(name)}"
+        if "Key" in name:
+            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        if "Bucket" in name and "Arn" not in name:
+            return "mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56"
+    raise AssertionError(f"no plausible value for {value}")
+
+
+def pipeline_properties(template: dict) -> dict:
+    (pipeline,) = [resource for resource in template["Resources"].values() if resource["Type"] == PIPELINE_RESOURCE]
+    return pipeline["Properties"]
+
+
+def deployed_definition(template: dict) -> dict:
+    """The definition SageMaker receives once CloudFormation has resolved the body's references."""
+    body = cloudformation_value(pipeline_properties(template)["PipelineDefinition"]["PipelineDefinitionBody"])
+    return json.loads(body)
+
+
+def steps_of(steps: list[dict]) -> Iterator[dict]:
+    for step in steps:
+        yield step
+        yield from steps_of(step["Arguments"].get("IfSteps", []) + step["Arguments"].get("ElseSteps", []))
+
+
+def all_steps(definition: dict) -> dict[str, dict]:
+    return {step["Name"]: step for step in steps_of(definition["Steps"])}
+
+
+@pytest.fixture(scope="module")
+def definition(platform) -> dict:
+    return deployed_definition(platform.template_json(REGION, "training"))
+
+
+# --- SageMaker pipelines, as an execution will evaluate the step arguments ------------------------------------
+
+# Properties of earlier steps, as the pipeline resolves them at run time.
+STEP_PROPERTIES = {
+    "ModelArtifacts.S3ModelArtifacts": "s3://bucket/models/pipelines-ab12cd34-TrainSpot-Ab12Cd/output/model.tar.gz",
+    "ModelName": "pipelines-ab12cd34-CreateModelSpot-Ab12Cd",
+    "TransformOutput.S3OutputPath": "s3://bucket/evaluation/ab12cd34/predictions/",
+}
+
+
+def at_run_time(value: Any, parameters: dict[str, Any]) -> Any:
+    """``value`` with pipeline parameters, execution variables, step properties and functions evaluated."""
+    if isinstance(value, list):
+        return [at_run_time(item, parameters) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "Get" in value:
+        kind, _, path = value["Get"].partition(".")
+        if kind == "Parameters":
+            return parameters[path]
+        if kind == "Execution":
+            return {"PipelineExecutionId": "ab12cd34ef56"}[path]
+        step, _, path = path.partition(".")
+        return STEP_PROPERTIES[path]
+    if "Std:Join" in value:
+        join = value["Std:Join"]
+        return join["On"].join(str(at_run_time(item, parameters)) for item in join["Values"])
+    if "Std:JsonGet" in value:
+        return 0.87
+    return {key: at_run_time(item, parameters) for key, item in value.items()}
+
+
+def parameter_defaults(definition: dict) -> dict[str, Any]:
+    return {parameter["Name"]: parameter["DefaultValue"] for parameter in definition["Parameters"]}
+
+
+# --- botocore's SageMaker service model --------------------------------------------------------------------------
+
+# Each step type is one API request; names the pipeline generates at run time are added as it will add them.
+REQUESTS = {
+    "Training": ("CreateTrainingJob", {"TrainingJobName": "pipelines-ab12cd34-TrainSpot-Ab12Cd"}),
+    "Processing": ("CreateProcessingJob", {"ProcessingJobName": "pipelines-ab12cd34-EvaluateSpot-Ab12Cd"}),
+    "Transform": ("CreateTransformJob", {"TransformJobName": "pipelines-ab12cd34-PredictTestSetSpot-Ab12Cd"}),
+    "Model": ("CreateModel", {"ModelName": "pipelines-ab12cd34-CreateModelSpot-Ab12Cd"}),
+    "RegisterModel": ("CreateModelPackage", {}),
+}
+_NUMBERS = {"integer": int, "long": int, "float": (int, float), "double": (int, float)}
+
+
+@cache
+def request_shape(operation: str) -> Shape:
+    return get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+
+
+@cache
+def _pattern(pattern: str) -> re.Pattern | None:
+    try:
+        return re.compile(pattern)
+    except re.error:  # Java-only syntax
+        return None
+
+
+def shape_problems(value: Any, shape: Shape, path: str) -> list[str]:
+    """Where ``value`` breaks ``shape``: unknown or missing members, types, enums, lengths, ranges, patterns."""
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{path}: {value!r} is not a structure"]
+        problems = [f"{path}.{name}: required but missing" for name in shape.required_members if name not in value]
+        for name, item in value.items():
+            if name not in shape.members:
+                problems.append(f"{path}.{name}: not a member of {shape.name}")
+            else:
+                problems += shape_problems(item, shape.members[name], f"{path}.{name}")
+        return problems
+    if kind in ("list", "map"):
+        if not isinstance(value, list if kind == "list" else dict):
+            return [f"{path}: {value!r} is not a {kind}"]
+        problems = _length_problems(len(value), meta, path)
+        if kind == "list":
+            for index, item in enumerate(value):
+                problems += shape_problems(item, shape.member, f"{path}[{index}]")
+        else:
+            for key, item in value.items():
+                problems += shape_problems(key, shape.key, f"{path} key")
+                problems += shape_problems(item, shape.value, f"{path}[{key}]")
+        return problems
+    if kind == "string":
+        if not isinstance(value, str):
+            return [f"{path}: {value!r} is not a string"]
+        problems = _length_problems(len(value), meta, path)
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} is not one of {shape.enum}")
+        pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
+        if pattern and not pattern.fullmatch(value):
+            problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
+        return problems
+    if kind == "boolean":
+        return [] if isinstance(value, bool) else [f"{path}: {value!r} is not a boolean"]
+    if kind in _NUMBERS:
+        if isinstance(value, bool) or not isinstance(value, _NUMBERS[kind]):
+            return [f"{path}: {value!r} is not a {kind}"]
+        problems = []
+        if "min" in meta and value < meta["min"]:
+            problems.append(f"{path}: {value} is below {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            problems.append(f"{path}: {value} is above {meta['max']}")
+        return problems
+    raise AssertionError(f"{path}: no check for {kind} shapes")
+
+
+def _length_problems(length: int, meta: dict, path: str) -> list[str]:
+    if "min" in meta and length < meta["min"]:
+        return [f"{path}: length {length} is below {meta['min']}"]
+    if "max" in meta and length > meta["max"]:
+        return [f"{path}: length {length} is above {meta['max']}"]
+    return []
+
+
+def request_problems(step: dict, parameters: dict[str, Any]) -> list[str]:
+    operation, generated = REQUESTS[step["Type"]]
+    request = {**generated, **at_run_time(step["Arguments"], parameters)}
+    return shape_problems(request, request_shape(operation), operation)
+
+
+# --- The tests -----------------------------------------------------------------------------------------------
+
+
+def test_the_definition_is_valid_json_once_cloudformation_resolves_it(platform):
+    for region in ("eu-west-1", "us-east-1"):
+        body = pipeline_properties(platform.template_json(region, "training"))["PipelineDefinition"][
+            "PipelineDefinitionBody"
+        ]
+        assert "Fn::Join" in body, "deploy-time values reach the body as CloudFormation references"
+        text = json.dumps(deployed_definition(platform.template_json(region, "training")))
+        assert "deploy-time" not in text and "${Token" not in text
+
+
+def test_every_job_step_is_a_valid_sagemaker_request_for_every_parameter_choice(definition):
+    steps = all_steps(definition)
+    checked = [step for step in steps.values() if step["Type"] in REQUESTS]
+    assert sorted(step["Type"] for step in checked) == sorted(2 * list(REQUESTS)), "one of each per capacity branch"
+    for parameters in (
+        parameter_defaults(definition),
+        {**parameter_defaults(definition), "TrainingInstanceType": "ml.c5.2xlarge", "TrainingInstanceCount": 3},
+    ):
+        for step in checked:
+            assert request_problems(step, parameters) == [], step["Name"]
+
+
+BAD_ARGUMENTS = {
+    "a flag that is not a boolean": ("TrainSpot", ("EnableManagedSpotTraining",), "yes"),
+    "a member the API does not know": ("TrainSpot", ("StoppingCondition", "MaxWaitTime"), 7200),
+    "a missing required member": ("EvaluateSpot", ("RoleArn",), None),
+    "a value outside the enum": ("PredictTestSetSpot", ("TransformInput", "SplitType"), "Lines"),
+    "a volume larger than SageMaker allows": (
+        "EvaluateSpot", ("ProcessingResources", "ClusterConfig", "VolumeSizeInGB"), 20000,
+    ),
+    "an entrypoint that is not a list": ("EvaluateSpot", ("AppSpecification", "ContainerEntrypoint"), "evaluate"),
+    "too many metric definitions": (
+        "TrainSpot", ("AlgorithmSpecification", "MetricDefinitions"), [{"Name": "m", "Regex": "r"}] * 41,
+    ),
+    "a group name outside the pattern": ("RegisterModelSpot", ("ModelPackageGroupName",), "models_v1"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_ARGUMENTS, ids=list(BAD_ARGUMENTS))
+def test_the_validator_catches_a_bad_argument(definition, case):
+    step_name, path, bad_value = BAD_ARGUMENTS[case]
+    step = copy.deepcopy(all_steps(definition)[step_name])
+    *parents, leaf = path
+    node = step["Arguments"]
+    for key in parents:
+        node = node[key]
+    if bad_value is None:
+        del node[leaf]
+    else:
+        node[leaf] = bad_value
+    problems = request_problems(step, parameter_defaults(definition))
+    assert problems and all(leaf in problem for problem in problems), problems
+
+
+def test_spot_training_checkpoints_per_execution_and_on_demand_waits_for_nothing(definition):
+    steps = all_steps(definition)
+    spot, on_demand = steps["TrainSpot"]["Arguments"], steps["TrainOnDemand"]["Arguments"]
+    assert spot["EnableManagedSpotTraining"] is True
+    assert spot["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
+    assert on_demand["EnableManagedSpotTraining"] is False
+    assert on_demand["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    for training in (spot, on_demand):
+        checkpoint = at_run_time(training["CheckpointConfig"], parameter_defaults(definition))
+        assert checkpoint == {
+            "S3Uri": "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/checkpoints/ab12cd34ef56/",
+            "LocalPath": "/opt/ml/checkpoints",
+        }
+    (choice,) = definition["Steps"]
+    assert choice["Type"] == "Condition"
+    assert choice["Arguments"]["Conditions"] == [
+        {"Type": "Equals", "LeftValue": {"Get": "Parameters.UseSpotInstances"}, "RightValue": True}
+    ]
+    assert [step["Name"] for step in choice["Arguments"]["IfSteps"]][0] == "TrainSpot"
+    assert [step["Name"] for step in choice["Arguments"]["ElseSteps"]][0] == "TrainOnDemand"
+
+
+def test_every_job_is_isolated_in_the_private_subnets_and_encrypted_with_the_regions_key(platform, definition):
+    template = platform.template_json(REGION, "training")
+    (group_id,) = [key for key, value in template["Resources"].items() if value["Type"] == "AWS::EC2::SecurityGroup"]
+    security_groups = [f"sg-{_fake_id(group_id)}"]
+    network_outputs = [
+        output for output in platform.template_json(REGION, "network").get("Outputs", {}) if "Subnet" in output
+    ]
+    subnets = sorted(f"subnet-{_fake_id(output)}" for output in network_outputs)
+    assert len(subnets) == 3, "one private subnet per configured Availability Zone"
+    key = cloudformation_value({"Fn::GetStackOutput": {"OutputName": "DataStoreKeyArn"}})
+    steps = all_steps(definition)
+    for capacity in ("Spot", "OnDemand"):
+        training = steps[f"Train{capacity}"]["Arguments"]
+        assert training["EnableNetworkIsolation"] is True
+        assert training["EnableInterContainerTrafficEncryption"] is True
+        assert sorted(training["VpcConfig"]["Subnets"]) == subnets
+        assert training["VpcConfig"]["SecurityGroupIds"] == security_groups
+        assert training["ResourceConfig"]["VolumeKmsKeyId"] == key
+        assert training["OutputDataConfig"]["KmsKeyId"] == key
+        evaluation = steps[f"Evaluate{capacity}"]["Arguments"]
+        assert evaluation["NetworkConfig"] == {
+            "EnableNetworkIsolation": True,
+            "EnableInterContainerTrafficEncryption": True,
+            "VpcConfig": {
+                "SecurityGroupIds": security_groups,
+                "Subnets": evaluation["NetworkConfig"]["VpcConfig"]["Subnets"],
+            },
+        }
+        assert sorted(evaluation["NetworkConfig"]["VpcConfig"]["Subnets"]) == subnets
+        assert evaluation["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+        assert evaluation["ProcessingOutputConfig"]["KmsKeyId"] == key
+        transform = steps[f"PredictTestSet{capacity}"]["Arguments"]
+        assert transform["TransformResources"]["VolumeKmsKeyId"] == key
+        assert transform["TransformOutput"]["KmsKeyId"] == key
+        model = steps[f"CreateModel{capacity}"]["Arguments"]
+        assert model["EnableNetworkIsolation"] is True
+        assert (
+            sorted(model["VpcConfig"]["Subnets"]) == subnets
+            and model["VpcConfig"]["SecurityGroupIds"] == security_groups
+        )
+
+
+def test_jobs_run_the_platforms_image_with_the_execution_role(platform, definition):
+    template = platform.template_json(REGION, "training")
+    image = cloudformation_value(template["Outputs"]["ModelImageUri"]["Value"])
+    role = cloudformation_value(template["Outputs"]["ExecutionRoleArn"]["Value"])
+    assert re.fullmatch(
+        rf"{ACCOUNT}\.dkr\.ecr\.{REGION}\.amazonaws\.com/"
+        rf"cdk-hnb659fds-container-assets-{ACCOUNT}-{REGION}:[0-9a-f]{{64}}",
+        image,
+    )
+    steps = all_steps(definition)
+    for capacity in ("Spot", "OnDemand"):
+        training = steps[f"Train{capacity}"]["Arguments"]
+        assert training["AlgorithmSpecification"]["TrainingImage"] == image
+        assert "ContainerEntrypoint" not in training["AlgorithmSpecification"], "SageMaker runs `<image> train`"
+        assert training["RoleArn"] == role
+        evaluation = steps[f"Evaluate{capacity}"]["Arguments"]
+        assert evaluation["AppSpecification"] == {"ImageUri": image, "ContainerEntrypoint": list(EVALUATE_ENTRYPOINT)}
+        assert evaluation["RoleArn"] == role
+        model = steps[f"CreateModel{capacity}"]["Arguments"]
+        assert model["PrimaryContainer"]["Image"] == image and model["ExecutionRoleArn"] == role
+        registration = steps[f"RegisterModel{capacity}"]["Arguments"]
+        assert registration["InferenceSpecification"]["Containers"][0]["Image"] == image
+
+
+def test_training_reads_the_input_data_parameter_with_the_configured_hyperparameters_and_metrics(definition):
+    parameters = parameter_defaults(definition)
+    assert parameters["InputDataUri"] == "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/datasets/"
+    training = at_run_time(
+        all_steps(definition)["TrainSpot"]["Arguments"], {**parameters, "InputDataUri": "s3://b/datasets/churn/"}
+    )
+    channels = {
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+        for channel in training["InputDataConfig"]
+    }
+    assert channels == {"train": "s3://b/datasets/churn/train/", "validation": "s3://b/datasets/churn/validation/"}
+    assert (
+        training["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
+        and training["ResourceConfig"]["InstanceCount"] == 1
+    )
+    assert training["HyperParameters"] == {}
+    shipped = MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE)
+    assert training["AlgorithmSpecification"]["MetricDefinitions"] == [
+        {"Name": m.name, "Regex": m.regex} for m in shipped
+    ]
+    assert training["OutputDataConfig"]["S3OutputPath"].endswith("/models/")
+
+
+def test_the_quality_gate_registers_a_good_model_for_approval_and_fails_otherwise(definition):
+    parameters = parameter_defaults(definition)
+    assert parameters["QualityThreshold"] == 0.75
+    steps = all_steps(definition)
+    gate = steps["QualityGateSpot"]["Arguments"]
+    (condition,) = gate["Conditions"]
+    assert condition["Type"] == "GreaterThanOrEqualTo"
+    assert condition["LeftValue"] == {
+        "Std:JsonGet": {
+            "PropertyFile": {"Get": "Steps.EvaluateSpot.PropertyFiles.EvaluationReport"},
+            "Path": "binary_classification_metrics.auc.value",
+        }
+    }
+    assert condition["RightValue"] == {"Get": "Parameters.QualityThreshold"}
+    assert [step["Name"] for step in gate["IfSteps"]] == ["RegisterModelSpot"]
+    assert [step["Name"] for step in gate["ElseSteps"]] == ["RejectModelSpot"]
+    assert steps["EvaluateSpot"]["PropertyFiles"] == [
+        {"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}
+    ]
+    registration = at_run_time(steps["RegisterModelSpot"]["Arguments"], parameters)
+    assert registration["ModelApprovalStatus"] == "PendingManualApproval"
+    assert registration["ModelPackageGroupName"] == "mlplatform-eu-west-1-training-pipeline-models"
+    assert registration["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == (
+        "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/evaluation/ab12cd34ef56/report/evaluation.json"
+    )
+    message = at_run_time(steps["RejectModelSpot"]["Arguments"]["ErrorMessage"], parameters)
+    assert (
+        message == "Quality gate: the model's auc on the test set is 0.87, which is below the threshold 0.75; "
+        "the model was not registered."
+    )
+
+
+def test_the_evaluation_reads_predictions_and_labels_where_the_container_expects_them(definition):
+    parameters = {**parameter_defaults(definition), "InputDataUri": "s3://b/datasets/churn/"}
+    steps = all_steps(definition)
+    transform = at_run_time(steps["PredictTestSetSpot"]["Arguments"], parameters)
+    assert transform["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == "s3://b/datasets/churn/test/"
+    assert (
+        transform["TransformInput"]["ContentType"] == "text/csv" and transform["TransformInput"]["SplitType"] == "Line"
+    )
+    evaluation = at_run_time(steps["EvaluateSpot"]["Arguments"], parameters)
+    inputs = {item["S3Input"]["LocalPath"]: item["S3Input"]["S3Uri"] for item in evaluation["ProcessingInputs"]}
+    assert inputs == {
+        "/opt/ml/processing/input/predictions": STEP_PROPERTIES["TransformOutput.S3OutputPath"],
+        "/opt/ml/processing/input/labels": "s3://b/datasets/churn/test-labels/",
+    }
+    (output,) = evaluation["ProcessingOutputConfig"]["Outputs"]
+    assert output["S3Output"]["LocalPath"] == "/opt/ml/processing/evaluation"
+    assert output["S3Output"]["S3Uri"].endswith("/evaluation/ab12cd34ef56/report/")
+
+
+def test_the_parameters_let_an_execution_choose_data_instances_spot_and_threshold(definition):
+    assert {(parameter["Name"], parameter["Type"]) for parameter in definition["Parameters"]} == {
+        ("InputDataUri", "String"),
+        ("TrainingInstanceType", "String"),
+        ("TrainingInstanceCount", "Integer"),
+        ("UseSpotInstances", "Boolean"),
+        ("QualityThreshold", "Float"),
+    }
+    assert definition.get("PipelineExperimentConfig") is None, "no experiments: they would depend on the SDK's Region"
+
+
+# --- Offline and deterministic -------------------------------------------------------------------------------
+
+SPEC = PipelineSpec(
+    instance_type="ml.m5.xlarge", instance_count=2, use_spot_instances=False, volume_size_gb=50,
+    max_runtime_seconds=1800, max_wait_seconds=3600, evaluation_instance_type="ml.m5.large",
+    hyperparameters=(("num_round", "50"), ("task", "regression")),
+    metric_definitions=(("validation:rmse", "rmse=([0-9.]+)"),),
+    quality_metric="rmse", quality_threshold=4.5,
+)  # fmt: skip
+
+
+def run_generator(*, environment: dict[str, str], prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*prefix, sys.executable, "-s", "-P", str(GENERATOR), SPEC.to_json()],
+        env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_generator_is_offline_deterministic_and_independent_of_the_sdks_region(tmp_path):
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to cut the network for this test")
+    first = run_generator(environment=dict(OFFLINE_ENVIRONMENT), prefix=(shutil.which("unshare"), "--net"))
+    assert first.returncode == 0, first.stderr
+    elsewhere = run_generator(environment={**OFFLINE_ENVIRONMENT, "AWS_DEFAULT_REGION": "ap-southeast-2"})
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert first.stdout == elsewhere.stdout
+    assert not re.search(r"(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-[0-9]", first.stdout), "no Region in the template"
+    for placeholder in (PLACEHOLDERS.bucket_name, PLACEHOLDERS.execution_role_arn, PLACEHOLDERS.image_uri):
+        assert placeholder in first.stdout
+
+
+def test_the_generator_refuses_any_network_access_even_one_the_sdk_would_swallow():
+    probe = (
+        "import runpy, socket, sys\n"
+        f"generator = runpy.run_path({str(GENERATOR)!r})\n"
+        "sys.addaudithook(generator['_refuse_network'])\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+        "except PermissionError as refused:\n"
+        "    print(refused)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert "Synth is offline" in result.stdout, result.stderr
+
+
+@pytest.mark.slow
+def test_synth_without_network_aws_environment_or_home_config_gives_the_same_training_stack(platform, tmp_path):
+    """A second, independent synth in a network namespace with no interfaces, no AWS_* variables and a home
+    whose AWS and SageMaker config would change the definition if anything read them."""
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to cut the network for this test")
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text("[default]\nregion = ap-southeast-2\nendpoint_url = http://169.254.169.254\n")
+    (home / ".config" / "sagemaker").mkdir(parents=True)
+    (home / ".config" / "sagemaker" / "config.yaml").write_text(
+        "SchemaVersion: '1.0'\nSageMaker:\n  TrainingJob:\n    EnableNetworkIsolation: false\n"
+        "    Tags: [{Key: leak, Value: 'yes'}]\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_DEFAULT_"))}
+    environment |= {
+        "HOME": str(home),
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+        "CDK_CONTEXT_JSON": json.dumps(json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]),
+    }
+    result = subprocess.run(
+        [shutil.which("unshare"), "--net", sys.executable, "app.py"],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (template_file,) = (tmp_path / "cdk.out" / f"assembly-MlPlatform-{REGION}").glob("*Training*.template.json")
+    offline = json.loads(template_file.read_text())
+    expected = platform.template_json(REGION, "training")
+    assert pipeline_properties(offline) == pipeline_properties(expected)
+    assert offline["Resources"].keys() == expected["Resources"].keys()
+
+
+def test_regions_with_the_same_training_settings_share_one_generation(monkeypatch):
+    """The expensive part runs once per distinct spec: three Regions with the shipped settings, one generator."""
+    started: list[PipelineSpec] = []
+
+    @cache
+    def counting_request(spec: PipelineSpec):
+        started.append(spec)
+        return pending_definition(spec)
+
+    monkeypatch.setattr(training_pipeline, "request_definition", counting_request)
+    app = cdk.App(context=context_for(3))
+    stages = build_platform(app, load_platform_config(app.node.get_all_context()))
+    assert len(stages) == 3
+    assert len(started) == 1

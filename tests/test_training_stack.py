@@ -1,0 +1,372 @@
+"""The Training stack of each Region: roles, registry, job logs, network and notifications, and the
+TrainingPipeline and PipelineNotifications constructs on their own."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
+from ml_constructs import DataStore, MetricDefinition, ModelImage, PipelineNotifications, QualityGate, TrainingPipeline
+from ml_constructs.training_pipeline import JOB_LOG_GROUPS
+from tests.conftest import shipped_context
+
+REGIONS = ("eu-west-1", "us-east-1")
+# Renaming it replaces the registry that holds the Region's model versions and approvals.
+PINNED_MODEL_PACKAGE_GROUP = "PipelineModelPackageGroup26A0C73B"
+SAGEMAKER_JOB_NAMESPACES = [
+    "/aws/sagemaker/TrainingJobs",
+    "/aws/sagemaker/ProcessingJobs",
+    "/aws/sagemaker/TransformJobs",
+]
+
+
+def resources(template: Template, type_: str) -> dict[str, dict]:
+    return template.find_resources(type_)
+
+
+def role_statements(template: Template, role_fragment: str) -> dict[str, dict]:
+    """The statements of the default policy of the role whose logical ID contains ``role_fragment``, by Sid
+    (statements without one, from grants, by their first action and index)."""
+    (policy,) = [
+        policy
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if role_fragment in policy["Properties"]["Roles"][0]["Ref"]
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    return {
+        statement.get("Sid") or f"{_actions(statement)[0]}#{index}": statement
+        for index, statement in enumerate(statements)
+    }
+
+
+def _actions(statement: dict) -> list[str]:
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
+def _resources(statement: dict) -> list:
+    found = statement["Resource"]
+    return found if isinstance(found, list) else [found]
+
+
+def flat(value) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_role_has_a_wildcard_action_or_a_managed_policy(platform, region):
+    template = platform.template(region, "training")
+    for logical_id, role in resources(template, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], logical_id
+        assert "Policies" not in role["Properties"], logical_id
+    for logical_id, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert not any("*" in action for action in _actions(statement)), f"{logical_id}: {statement}"
+
+
+def test_the_execution_role_reaches_only_its_prefixes_of_the_regions_bucket(platform):
+    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
+    object_access = {}
+    for statement in statements.values():
+        for resource in _resources(statement):
+            text = flat(resource)
+            if "DataStoreBucket" in text and "Fn::Join" in text:
+                prefix = resource["Fn::Join"][1][-1]
+                object_access[prefix] = sorted(_actions(statement))
+    assert object_access == {
+        "/datasets/*": ["s3:GetObject"],
+        "/checkpoints/*": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+        "/models/*": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+        "/evaluation/*": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+    }
+    listing = [statement for statement in statements.values() if _actions(statement) == ["s3:ListBucket"]]
+    assert sorted(prefix for statement in listing for prefix in statement["Condition"]["StringLike"]["s3:prefix"]) == [
+        "checkpoints/*", "datasets/*", "evaluation/*", "models/*",
+    ]  # fmt: skip
+
+
+def test_the_execution_role_encrypts_volumes_and_outputs_with_the_regions_key_only(platform):
+    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
+    for sid, statement in statements.items():
+        if any(action.startswith("kms:") for action in _actions(statement)):
+            assert "DataStoreKey" in flat(statement["Resource"]), sid
+    assert sorted(_actions(statements["EncryptJobVolumesAndOutputs"])) == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+    ]
+    grant = statements["LetSageMakerGrantItsVolumesTheKey"]
+    assert _actions(grant) == ["kms:CreateGrant"]
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_the_execution_role_pulls_only_the_asset_repository(platform):
+    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
+    ecr = {
+        sid: statement
+        for sid, statement in statements.items()
+        if any(a.startswith("ecr:") for a in _actions(statement))
+    }
+    assert set(ecr) == {"PullTheImage", "SignInToTheRegistry"}
+    assert sorted(_actions(ecr["PullTheImage"])) == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    assert "cdk-hnb659fds-container-assets-${AWS::AccountId}-eu-west-1" in flat(ecr["PullTheImage"]["Resource"])
+    assert _actions(ecr["SignInToTheRegistry"]) == ["ecr:GetAuthorizationToken"]
+
+
+def test_the_execution_role_writes_only_the_job_log_groups_and_job_metrics(platform):
+    template = platform.template("eu-west-1", "training")
+    statements = role_statements(template, "ExecutionRole")
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    assert sorted(group["Properties"]["LogGroupName"] for group in log_groups.values()) == sorted(
+        JOB_LOG_GROUPS.values()
+    )
+    assert sorted(_resources(statements["WriteJobLogs"]), key=flat) == sorted(
+        ({"Fn::GetAtt": [logical_id, "Arn"]} for logical_id in log_groups), key=flat
+    )
+    assert "logs:CreateLogGroup" not in flat(statements), "the groups exist: SageMaker need not create them"
+    metrics = statements["PublishJobMetrics"]
+    assert _actions(metrics) == ["cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": SAGEMAKER_JOB_NAMESPACES}}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_job_log_groups_are_encrypted_kept_and_retained(platform, region):
+    for group in resources(platform.template(region, "training"), "AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == 365
+        assert "DataStoreKey" in flat(group["Properties"]["KmsKeyId"])
+        assert group["DeletionPolicy"] == "Retain"
+
+
+def test_the_execution_role_manages_network_interfaces_of_the_private_network_only(platform):
+    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
+    create = statements["CreateNetworkInterfacesInTheGivenSubnets"]
+    targets = flat(create["Resource"])
+    assert targets.count(":subnet/") == 3 and targets.count(":security-group/") == 1
+    manage = statements["ManageNetworkInterfacesOfTheVpc"]
+    assert ":vpc/" in flat(manage["Condition"]["ArnEquals"]["ec2:Vpc"])
+    assert _resources(statements["DescribeTheNetwork"]) == ["*"]
+    assert all(action.startswith("ec2:Describe") for action in _actions(statements["DescribeTheNetwork"]))
+
+
+def test_only_the_pipeline_role_passes_the_execution_role_and_only_to_sagemaker(platform):
+    template = platform.template("eu-west-1", "training")
+    passing = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "iam:PassRole" in _actions(statement)
+    ]
+    (statement,) = passing
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("PipelineExecutionRole")
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert "iam:PassRole" not in flat(role_statements(template, "ExecutionRole"))
+
+
+def test_the_pipeline_role_only_runs_pipeline_jobs_and_registers_in_its_group(platform):
+    statements = role_statements(platform.template("eu-west-1", "training"), "PipelineRole")
+    sagemaker = {sid: s for sid, s in statements.items() if any(a.startswith("sagemaker:") for a in _actions(s))}
+    assert set(sagemaker) == {
+        "RunTrainingJobs",
+        "RunProcessingJobs",
+        "RunTransformJobs",
+        "CreateModels",
+        "RegisterModels",
+    }
+    for sid in ("RunTrainingJobs", "RunProcessingJobs", "RunTransformJobs", "CreateModels"):
+        (resource,) = _resources(sagemaker[sid])
+        assert resource["Fn::Join"][1][0] == "arn:aws:sagemaker:eu-west-1:"
+        assert resource["Fn::Join"][1][-1].endswith("/pipelines-*")
+    registry = flat(sagemaker["RegisterModels"]["Resource"])
+    assert PINNED_MODEL_PACKAGE_GROUP in registry
+    assert ":model-package/mlplatform-eu-west-1-training-pipeline-models/*" in registry
+    reads = [s for s in statements.values() if "s3:GetObject" in _actions(s)]
+    assert [resource["Fn::Join"][1][-1] for s in reads for resource in _resources(s)] == ["/evaluation/*"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_model_package_group_is_retained_under_its_pinned_logical_id(platform, region):
+    template = platform.template(region, "training")
+    groups = resources(template, "AWS::SageMaker::ModelPackageGroup")
+    assert list(groups) == [PINNED_MODEL_PACKAGE_GROUP]
+    group = groups[PINNED_MODEL_PACKAGE_GROUP]
+    assert group["DeletionPolicy"] == "Retain" and group["UpdateReplacePolicy"] == "Retain"
+    assert group["Properties"]["ModelPackageGroupName"] == f"mlplatform-{region}-training-pipeline-models"
+
+
+def test_the_pipeline_runs_with_the_pipeline_role_after_its_roles_and_registry_exist(platform):
+    template = platform.template_json("eu-west-1", "training")
+    ((logical_id, pipeline),) = [
+        (k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::SageMaker::Pipeline"
+    ]
+    assert pipeline["Properties"]["PipelineName"] == "mlplatform-eu-west-1-training-pipeline"
+    assert pipeline["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("PipelinePipelineRole")
+    depends_on = set(pipeline["DependsOn"])
+    assert PINNED_MODEL_PACKAGE_GROUP in depends_on
+    assert any("PipelineRoleDefaultPolicy" in item for item in depends_on)
+    assert any("ExecutionRoleDefaultPolicy" in item for item in depends_on)
+
+
+def test_job_instances_reach_each_other_only_on_the_ports_distributed_training_needs(platform):
+    template = platform.template_json("eu-west-1", "training")
+    rules: dict[str, list] = {"AWS::EC2::SecurityGroupIngress": [], "AWS::EC2::SecurityGroupEgress": []}
+    for resource in template["Resources"].values():
+        if resource["Type"] in rules:
+            properties = resource["Properties"]
+            peer = properties.get("SourceSecurityGroupId") or properties["DestinationSecurityGroupId"]
+            assert peer["Fn::GetAtt"][0].startswith("JobSecurityGroup"), "only the group's own members"
+            rules[resource["Type"]].append(
+                (properties["IpProtocol"], properties.get("FromPort"), properties.get("ToPort"))
+            )
+    expected = sorted([("tcp", 0, 65535), ("udp", 500, 500), ("50", None, None)])
+    assert sorted(rules["AWS::EC2::SecurityGroupIngress"]) == expected
+    assert sorted(rules["AWS::EC2::SecurityGroupEgress"]) == expected
+    (group,) = resources(platform.template("eu-west-1", "training"), "AWS::EC2::SecurityGroup").values()
+    assert "SecurityGroupIngress" not in group["Properties"], "nothing outside the group may connect"
+    assert [rule["FromPort"] for rule in group["Properties"]["SecurityGroupEgress"]] == [443]
+
+
+def _rules(template: Template) -> dict[str, dict]:
+    return {logical_id: rule["Properties"] for logical_id, rule in resources(template, "AWS::Events::Rule").items()}
+
+
+def test_failures_and_registrations_reach_the_alert_topic(platform):
+    template = platform.template("eu-west-1", "training")
+    rules = _rules(template)
+    patterns = {logical_id: rule["EventPattern"] for logical_id, rule in rules.items()}
+    assert len(patterns) == 3, "no schedule unless configured"
+    by_type = {pattern["detail-type"][0]: pattern for pattern in patterns.values()}
+    failed = by_type["SageMaker Model Building Pipeline Execution Status Change"]
+    assert failed["source"] == ["aws.sagemaker"]
+    assert failed["detail"]["currentPipelineExecutionStatus"] == ["Failed"]
+    assert "pipeline/mlplatform-eu-west-1-training-pipeline" in flat(failed["detail"]["pipelineArn"])
+    job = by_type["SageMaker Training Job State Change"]
+    assert job["detail"]["TrainingJobStatus"] == ["Failed"]
+    assert "PipelineExecutionRole" in flat(job["detail"]["RoleArn"])
+    registered = by_type["SageMaker Model Package State Change"]
+    assert registered["detail"] == {
+        "ModelPackageGroupName": ["mlplatform-eu-west-1-training-pipeline-models"],
+        "ModelApprovalStatus": ["PendingManualApproval"],
+    }
+    for rule in rules.values():
+        (target,) = rule["Targets"]
+        assert "AlertsTopic" in flat(target["Arn"])
+        assert "NotificationsPublisherRole" in flat(target["RoleArn"])
+        assert "InputTransformer" in target
+    publisher = role_statements(template, "NotificationsPublisherRole")
+    assert _actions(publisher["PublishToTheAlertTopic"]) == ["sns:Publish"]
+    assert publisher["EncryptMessagesWithTheTopicsKey"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}
+    }
+
+
+def test_the_stack_exports_what_tools_need_under_stable_names(platform):
+    outputs = platform.template_json("eu-west-1", "training")["Outputs"]
+    assert {"PipelineName", "ModelPackageGroupName", "ExecutionRoleArn", "DataBucketName", "ModelImageUri"} <= set(
+        outputs
+    )
+    assert outputs["PipelineName"]["Value"] == "mlplatform-eu-west-1-training-pipeline"
+    assert outputs["ModelPackageGroupName"]["Value"] == "mlplatform-eu-west-1-training-pipeline-models"
+
+
+def test_prod_protects_the_training_stack(prod_platform):
+    assert prod_platform.stages["eu-west-1"].training.termination_protection is True
+
+
+# --- The constructs on their own ---------------------------------------------------------------------------
+
+
+def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
+    app = cdk.App(context=shipped_context())
+    stack = cdk.Stack(app, "Training", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    vpc = ec2.Vpc(
+        stack, "Vpc", availability_zones=["eu-west-1a", "eu-west-1b"], nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+    )  # fmt: skip
+    defaults = dict(
+        image=ModelImage(stack, "Image"),
+        data_store=DataStore(stack, "Data"),
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        security_group=ec2.SecurityGroup(stack, "Group", vpc=vpc, allow_all_outbound=False),
+    )
+    return stack, TrainingPipeline(stack, "Pipeline", **{**defaults, **props})
+
+
+def test_a_misconfigured_pipeline_names_every_problem_and_what_is_allowed():
+    with pytest.raises(ValueError) as raised:
+        pipeline_stack(
+            instance_type="m5.xlarge",
+            instance_count=0,
+            volume_size=cdk.Size.gibibytes(20000),
+            max_runtime=cdk.Duration.hours(3),
+            max_wait=cdk.Duration.hours(1),
+            hyperparameters={"k" * 300: "v"},
+            metric_definitions=[MetricDefinition("", "x")] + [MetricDefinition("m", "r")] * 40,
+            quality_gate=QualityGate("auc", 1.5),
+            model_package_group_name="models_v1",
+        )
+    message = str(raised.value)
+    for expected in (
+        "instance_type 'm5.xlarge' is not a SageMaker instance type; allowed: ml.<family>.<size>",
+        "instance_count 0 is not allowed; allowed: 1 to 100",
+        "volume_size 20000 GiB is not allowed; allowed: 1 to 16384 GiB",
+        "max_wait (3600 s) is shorter than max_runtime (10800 s); allowed: at least max_runtime",
+        "hyperparameter 'kkkk",
+        "41 metric_definitions; allowed: at most 40",
+        "metric definition '' is not allowed",
+        "quality_gate.threshold 1.5 is not allowed for auc; allowed: above 0 and at most 1",
+        "model_package_group_name 'models_v1' is not allowed; allowed: 1-63 letters, digits and hyphens",
+    ):
+        assert expected in message
+    assert message.startswith("TrainingPipeline Training/Pipeline is misconfigured:")
+
+
+def test_metric_definitions_are_read_from_the_containers_file_and_checked(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([{"Name": "validation:auc", "Regex": "validation-auc=([0-9.]+)"}]))
+    assert MetricDefinition.list_from_file(good) == (MetricDefinition("validation:auc", "validation-auc=([0-9.]+)"),)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"Name": "auc"}, {"Name": "x", "Regex": "y", "Extra": 1}]))
+    with pytest.raises(
+        ValueError, match=r"entry 0 .*; entry 1 .*allowed: an object with the strings Name and Regex only"
+    ):
+        MetricDefinition.list_from_file(bad)
+    with pytest.raises(ValueError, match="Cannot read metric definitions from"):
+        MetricDefinition.list_from_file(tmp_path / "missing.json")
+
+
+def test_a_scheduled_retraining_may_only_start_this_pipeline():
+    stack, pipeline = pipeline_stack()
+    key = kms.Key(stack, "TopicKey")
+    PipelineNotifications(
+        stack, "Notifications", pipeline=pipeline, topic=sns.Topic(stack, "Topic", master_key=key),
+        retrain_schedule=events.Schedule.expression("cron(0 3 ? * MON *)"),
+    )  # fmt: skip
+    template = Template.from_stack(stack)
+    (schedule,) = [rule for rule in _rules(template).values() if "ScheduleExpression" in rule]
+    assert schedule["ScheduleExpression"] == "cron(0 3 ? * MON *)"
+    (target,) = schedule["Targets"]
+    assert "pipeline/training-pipeline" in flat(target["Arn"])
+    starter = role_statements(template, "NotificationsStarterRole")
+    (statement,) = starter.values()
+    assert _actions(statement) == ["sagemaker:StartPipelineExecution"]
+    assert "pipeline/training-pipeline" in flat(statement["Resource"])
+    assert "StarterRole" in flat(target["RoleArn"])
+
+
+def test_pipeline_metrics_are_the_pipelines_own():
+    _, pipeline = pipeline_stack(pipeline_name="churn-training")
+    failed = pipeline.metric_executions_failed()
+    assert (failed.namespace, failed.metric_name, failed.statistic) == (
+        "AWS/Sagemaker/ModelBuildingPipeline", "ExecutionFailed", "Sum",
+    )  # fmt: skip
+    assert failed.dimensions == {"PipelineName": "churn-training"}
+    assert pipeline.metric_execution_duration().statistic == "Maximum"
