@@ -11,8 +11,10 @@ export SAGEMAKER_VALIDATE_ROLE := false
 
 STACKS ?= **
 CDK := cdk
+# Extra CDK CLI arguments, e.g. CDK_ARGS="-c platform.account=123456789012"
+CDK_ARGS ?=
 
-.PHONY: setup setup-dev synth test test-fast bench-synth bench-serving clean
+.PHONY: setup setup-dev synth deploy test test-fast bench-synth bench-serving clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +37,13 @@ setup-dev: setup $(VENV)/.dev
 ## Synthesize every configured Region with all gates: cdk-nag packs (synth fails on findings) and cfn-lint.
 synth: setup
 	rm -rf cdk.out
-	$(CDK) synth '$(STACKS)' --quiet
+	$(CDK) synth '$(STACKS)' --quiet $(CDK_ARGS)
 	python -m scripts.lint_templates cdk.out
+
+## Deploy exactly one Region from the templates that passed the gates: make deploy REGION=eu-west-1
+deploy: synth
+	test -n "$(REGION)" || { echo "usage: make deploy REGION=<region> [CDK_ARGS=...]"; exit 2; }
+	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/*'
 
 ## The test suite (what CI runs).
 test: setup-dev

@@ -17,6 +17,12 @@ from platform_config.naming import stage_name
 from stacks.region_stage import RegionStage
 
 
+def create_app(**props) -> cdk.App:
+    """The CDK app. Its templates are checked by cfn-lint after synth (`make synth`, the tests); CDK's
+    built-in template validation would check the same again and double the synth time."""
+    return cdk.App(builtin_cloud_formation_validation=False, **props)
+
+
 def build_platform(app: cdk.App, config: PlatformConfig) -> dict[str, RegionStage]:
     """Adds one stage per Region and the compliance packs that check every one of them."""
     stages = {
@@ -27,7 +33,7 @@ def build_platform(app: cdk.App, config: PlatformConfig) -> dict[str, RegionStag
 
 
 def main() -> int:
-    app = cdk.App()
+    app = create_app()
     try:
         config = load_platform_config(app.node.get_all_context())
     except ConfigError as error:

@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 from aws_cdk import cx_api  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
-from app import build_platform  # noqa: E402
+from app import build_platform, create_app  # noqa: E402
 from platform_config import load_platform_config  # noqa: E402
 
 
@@ -30,7 +30,7 @@ class SynthesizedPlatform:
     """A synthesized app: its stages, assembly and one assertions Template per stack."""
 
     def __init__(self, context: dict, outdir: Path):
-        self.app = cdk.App(context=context, outdir=str(outdir))
+        self.app = create_app(context=context, outdir=str(outdir))
         self.config = load_platform_config(self.app.node.get_all_context())
         self.stages = build_platform(self.app, self.config)
         self.assembly: cx_api.CloudAssembly = self.app.synth()

@@ -262,3 +262,9 @@ def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_messag
     assert "linear traffic routing moves 60% of the capacity per step; allowed:" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").rglob("*.template.json"))
+
+
+def test_a_command_line_null_removes_a_configured_model():
+    config = with_change("regions.0.serving", {"model_package_arn": "arn:aws:sagemaker:eu-west-1:123456789012:model-package/g/1"})
+    platform = load_platform_config({"platform": config, "platform.regions.eu-west-1.serving.model_package_arn": "null"})
+    assert platform.regions[0].settings.serving.model_package_arn is None

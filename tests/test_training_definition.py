@@ -34,7 +34,7 @@ from ml_constructs.pipeline_definition import request_definition as pending_defi
 from ml_constructs.training_pipeline import MetricDefinition
 from platform_config import load_platform_config
 from stacks.training_stack import METRIC_DEFINITIONS_FILE
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, shipped_context
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -401,7 +401,7 @@ def test_training_reads_the_input_data_parameter_with_the_configured_hyperparame
         training["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
         and training["ResourceConfig"]["InstanceCount"] == 1
     )
-    assert training["HyperParameters"] == {}
+    assert training["HyperParameters"] == shipped_context()["platform"]["defaults"]["training"]["hyperparameters"]
     shipped = MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE)
     assert training["AlgorithmSpecification"]["MetricDefinitions"] == [
         {"Name": m.name, "Regex": m.regex} for m in shipped
