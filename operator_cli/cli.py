@@ -1,0 +1,140 @@
+"""`mlp`: day-2 commands for the deployed platform, per Region.
+
+    mlp upload-data --region R PATH
+    mlp train --region R [--data URI] [--instance-type T] [--no-spot] [--wait]
+    mlp status [--region R | --all]
+    mlp approve|reject --region R [--version N]
+    mlp promote --region R
+    mlp invoke --region R --file rows.csv|rows.json
+
+Each Region's resources are found through its stacks' outputs. ``--project-dir`` names the
+platform's project (default: this checkout): its cdk.json lists the Regions and records promoted
+models, and ``cdk`` runs there. Every problem is reported as one line on stderr with exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from operator_cli import commands
+from operator_cli.errors import OperatorError
+from operator_cli.project import CHECKOUT, Project
+from operator_cli.resources import StackNotDeployed, find_resources, session
+
+# The training pipeline's parameters, as ml_constructs/pipeline_definition.py names them.
+INPUT_DATA_PARAMETER = "InputDataUri"
+INSTANCE_TYPE_PARAMETER = "TrainingInstanceType"
+USE_SPOT_PARAMETER = "UseSpotInstances"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlp", description="Operate the ML platform's deployed Regions.")
+    parser.add_argument(
+        "--project-dir", type=Path, default=CHECKOUT,
+        help="the platform's project: its cdk.json lists the Regions and records promoted models, and cdk runs there "
+        "(default: %(default)s)",
+    )  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_region(name: str, description: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=description, description=description)
+        command.add_argument("--region", required=True, help="a Region configured in cdk.json")
+        return command
+
+    upload = with_region("upload-data", "upload a file or directory to the Region's datasets/ prefix")
+    upload.add_argument("path", type=Path)
+
+    train = with_region("train", "start the Region's training pipeline")
+    train.add_argument("--data", help="a folder of the Region's datasets/ prefix, s3://... (default: the pipeline's)")
+    train.add_argument("--instance-type", help="training instance type, e.g. ml.m5.2xlarge")
+    train.add_argument("--no-spot", action="store_true", help="train on on-demand instances")
+    train.add_argument("--wait", action="store_true", help="follow the execution step by step until it ends")
+    train.add_argument("--poll-seconds", type=float, default=commands.POLL_SECONDS, help=argparse.SUPPRESS)
+
+    status = sub.add_parser("status", help="executions, models, endpoint and alarms per Region")
+    scope = status.add_mutually_exclusive_group()
+    scope.add_argument("--region", help="only this Region")
+    scope.add_argument("--all", action="store_true", help="every configured Region (the default)")
+
+    for name in ("approve", "reject"):
+        approval = with_region(name, f"{name} a model version (default: the newest one pending approval)")
+        approval.add_argument("--version", type=int)
+
+    with_region("promote", "serve the newest approved model: record it in cdk.json and deploy the Region's stage")
+
+    invoke = with_region("invoke", "send records to the Region's endpoint and print the predictions")
+    invoke.add_argument("--file", type=Path, required=True, help="CSV rows (.csv) or JSON records (.json)")
+    return parser
+
+
+def status(project: Project, region: str | None, out: TextIO) -> None:
+    """The status table; with every Region, one that is not deployed gets a row that says so."""
+    rows = []
+    for name in [project.check_region(region)] if region else project.regions():
+        aws = session(name)
+        try:
+            resources = find_resources(aws, name)
+        except StackNotDeployed as error:
+            if region:
+                raise
+            rows.append(commands.undeployed_status(name, error.stack))
+            continue
+        rows.append(commands.region_status(aws, resources))
+    commands.print_table(rows, out)
+
+
+def run(args: argparse.Namespace, out: TextIO) -> None:
+    project = Project(args.project_dir)
+    if args.command == "status":
+        status(project, args.region, out)
+        return
+    region = project.check_region(args.region)
+    aws = session(region)
+    resources = find_resources(aws, region)
+    if args.command == "upload-data":
+        commands.upload_data(aws, resources, args.path, out=out)
+    elif args.command == "train":
+        parameters = {}
+        if args.data:
+            parameters[INPUT_DATA_PARAMETER] = commands.training_data_uri(resources, args.data)
+        if args.instance_type:
+            parameters[INSTANCE_TYPE_PARAMETER] = args.instance_type
+        if args.no_spot:
+            parameters[USE_SPOT_PARAMETER] = "false"
+        execution_arn = commands.start_training(aws, resources, parameters=parameters)
+        print(f"started {execution_arn}", file=out, flush=True)
+        if args.wait:
+            commands.follow_execution(aws, execution_arn, out=out, poll_seconds=args.poll_seconds)
+    elif args.command in ("approve", "reject"):
+        commands.set_approval(aws, resources, approve=args.command == "approve", version=args.version, out=out)
+    elif args.command == "promote":
+        package_arn = commands.latest_approved_package(aws, resources)
+        print(f"promoting {package_arn}", file=out)
+        commands.promote(project, region, package_arn, out=out)
+    elif args.command == "invoke":
+        print(commands.invoke(aws, resources, args.file), file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        run(args, sys.stdout)
+        return 0
+    except OperatorError as error:
+        print(f"mlp: {error}", file=sys.stderr)
+    except ClientError as error:
+        print(f"mlp: AWS refused the request: {error}", file=sys.stderr)
+    except BotoCoreError as error:
+        print(f"mlp: the AWS request failed: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("mlp: interrupted", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

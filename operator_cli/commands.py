@@ -1,0 +1,315 @@
+"""Day-2 operations on a deployed Region: data, training, approval, promotion, invocation, status."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+
+from operator_cli.errors import OperatorError
+from operator_cli.project import Project
+from operator_cli.resources import RegionResources
+from platform_config.naming import stage_name
+
+DATASETS_PREFIX = "datasets/"
+"""Where training data lives in a Region's data bucket; the pipeline's jobs may read nothing else."""
+FINISHED_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped"})
+POLL_SECONDS = 15.0
+"""How often ``train --wait`` asks for the execution's progress; its steps take minutes."""
+FOLLOW_LIMIT_SECONDS = 24 * 3600
+"""``train --wait`` stops following after this long; the execution goes on."""
+SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
+"""Endpoint statuses that take requests: during an update or rollback the old fleet keeps serving."""
+MEDIA_TYPES = {".csv": "text/csv", ".json": "application/json"}
+"""What the platform's model server reads and writes, by file name suffix."""
+LARGE_FILE_BYTES = 8 * 1024 * 1024
+"""Files from this size up are uploaded in parts, with a progress display."""
+STATUS_HISTORY = 3
+"""Executions and model versions shown per Region by ``mlp status``."""
+
+
+# --- Data ------------------------------------------------------------------------------------------
+
+
+def upload_data(aws: boto3.Session, resources: RegionResources, path: Path, *, out: TextIO) -> str:
+    """Uploads a file, or every file under a directory (as a folder of that name), to the Region's datasets/
+    prefix; returns the URI of what was uploaded."""
+    if not path.exists():
+        raise OperatorError(f"cannot read {path}: No such file or directory")
+    files = sorted(item for item in path.rglob("*") if item.is_file()) if path.is_dir() else [path]
+    if not files:
+        raise OperatorError(f"{path} holds no files to upload")
+    s3 = aws.client("s3")
+    folder = f"{DATASETS_PREFIX}{path.name}/" if path.is_dir() else DATASETS_PREFIX
+    for file in files:
+        key = folder + (file.relative_to(path).as_posix() if path.is_dir() else file.name)
+        try:
+            size = file.stat().st_size
+            progress = _Progress(file.name, size, out) if size >= LARGE_FILE_BYTES else None
+            s3.upload_file(str(file), resources.bucket, key, Callback=progress)
+        except OSError as error:
+            raise OperatorError(f"cannot read {file}: {error.strerror or error}") from None
+        print(f"uploaded {file} ({size} bytes) to s3://{resources.bucket}/{key}", file=out)
+    uri = f"s3://{resources.bucket}/{folder}" + ("" if path.is_dir() else path.name)
+    if path.is_dir():
+        print(f"train on it with: mlp train --region {resources.region} --data {uri}", file=out)
+    return uri
+
+
+class _Progress:
+    """Upload progress in steps of 10 %, on one line on a terminal; boto3 calls it from its transfer threads."""
+
+    def __init__(self, name: str, size: int, out: TextIO) -> None:
+        self._name, self._size, self._out = name, size, out
+        self._sent = self._shown = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, chunk: int) -> None:
+        with self._lock:
+            self._sent += chunk
+            percent = 100 * self._sent // self._size // 10 * 10
+            if percent <= self._shown:
+                return
+            self._shown = percent
+            terminal = self._out.isatty()
+            line = f"{self._name}: {percent:3d}% of {self._size} bytes"
+            end = "\n" if not terminal or percent == 100 else ""
+            print(("\r" if terminal else "") + line, end=end, file=self._out, flush=True)
+
+
+# --- Training --------------------------------------------------------------------------------------
+
+
+def training_data_uri(resources: RegionResources, uri: str) -> str:
+    """``uri`` as the pipeline's InputDataUri: a folder of the Region's datasets/, ending in /."""
+    folder = f"s3://{resources.bucket}/{DATASETS_PREFIX}"
+    if not uri.startswith(folder):
+        raise OperatorError(
+            f"--data {uri}: training reads only the Region's data set folder; give a folder under {folder}"
+        )
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def start_training(aws: boto3.Session, resources: RegionResources, *, parameters: dict[str, str]) -> str:
+    """Starts the Region's pipeline with ``parameters`` (the rest keep their defaults); returns the execution ARN."""
+    response = aws.client("sagemaker").start_pipeline_execution(
+        PipelineName=resources.pipeline_name,
+        PipelineExecutionDisplayName="mlp-train",
+        PipelineParameters=[{"Name": name, "Value": value} for name, value in parameters.items()],
+    )
+    return response["PipelineExecutionArn"]
+
+
+def _step_types(steps: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+    """(name, type) of every step of a definition, branches included."""
+    for step in steps:
+        yield step["Name"], step["Type"]
+        for branch in ("IfSteps", "ElseSteps"):
+            yield from _step_types(step.get("Arguments", {}).get(branch, []))
+
+
+def follow_execution(aws: boto3.Session, execution_arn: str, *, out: TextIO, poll_seconds: float) -> None:
+    """Prints each step as it starts and ends, with the time since following began, until the execution ends.
+
+    Raises OperatorError with the failure reason when the execution fails or is stopped.
+    """
+    sagemaker = aws.client("sagemaker")
+    definition = sagemaker.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)
+    types = dict(_step_types(json.loads(definition["PipelineDefinition"]).get("Steps", [])))
+    steps = sagemaker.get_paginator("list_pipeline_execution_steps")
+    print(f"following {execution_arn} (Ctrl-C stops following, not the execution)", file=out, flush=True)
+    started = time.monotonic()
+    shown: dict[str, str] = {}
+    while True:
+        execution = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        elapsed = _clock(time.monotonic() - started)
+        for page in steps.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
+            for step in page["PipelineExecutionSteps"]:
+                name, status = step["StepName"], step["StepStatus"]
+                if shown.get(name) != status:
+                    shown[name] = status
+                    detail = _step_detail(step)
+                    print(f"  {elapsed}  {name:<26} {types.get(name, ''):<14} {status}{detail}", file=out, flush=True)
+        status = execution["PipelineExecutionStatus"]
+        if status in FINISHED_EXECUTION:
+            print(f"pipeline execution {status} after {elapsed}", file=out)
+            if status != "Succeeded":
+                reason = execution.get("FailureReason") or "no reason given; see the steps above"
+                raise OperatorError(f"pipeline execution {status.lower()}: {reason}")
+            return
+        if time.monotonic() - started > FOLLOW_LIMIT_SECONDS:
+            raise OperatorError(f"stopped following after {elapsed}; the execution is still {status}")
+        time.sleep(poll_seconds)
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+
+
+def _step_detail(step: dict[str, Any]) -> str:
+    """What a finished step decided or why it failed."""
+    if step.get("FailureReason"):
+        return f": {step['FailureReason']}"
+    outcome = step.get("Metadata", {}).get("Condition", {}).get("Outcome")
+    return f" (condition {outcome.lower()})" if outcome else ""
+
+
+# --- Model registry --------------------------------------------------------------------------------
+
+
+def model_packages(aws: boto3.Session, resources: RegionResources, *, status: str | None = None) -> list[dict]:
+    """The versions in the Region's model package group, newest first."""
+    arguments = {
+        "ModelPackageGroupName": resources.model_package_group,
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+    }
+    if status:
+        arguments["ModelApprovalStatus"] = status
+    paginator = aws.client("sagemaker").get_paginator("list_model_packages")
+    packages = [package for page in paginator.paginate(**arguments) for package in page["ModelPackageSummaryList"]]
+    # Versions count up within a group; creation times of quick registrations may tie.
+    return sorted(packages, key=lambda package: package.get("ModelPackageVersion", 0), reverse=True)
+
+
+def set_approval(
+    aws: boto3.Session, resources: RegionResources, *, approve: bool, version: int | None, out: TextIO
+) -> str:
+    """Approves or rejects a version (default: the newest one pending approval); returns its ARN."""
+    packages = model_packages(aws, resources)
+    if version is None:
+        pending = [package for package in packages if package["ModelApprovalStatus"] == "PendingManualApproval"]
+        if not pending:
+            raise OperatorError(f"no version of {resources.model_package_group} is pending approval; pass --version")
+        package = pending[0]
+    else:
+        package = next((package for package in packages if package.get("ModelPackageVersion") == version), None)
+        if package is None:
+            versions = ", ".join(str(package.get("ModelPackageVersion")) for package in packages) or "none"
+            raise OperatorError(f"{resources.model_package_group} has no version {version}; versions: {versions}")
+    new_status = "Approved" if approve else "Rejected"
+    aws.client("sagemaker").update_model_package(
+        ModelPackageArn=package["ModelPackageArn"], ModelApprovalStatus=new_status
+    )
+    print(f"{package['ModelPackageArn']}: {new_status}", file=out)
+    return package["ModelPackageArn"]
+
+
+def latest_approved_package(aws: boto3.Session, resources: RegionResources) -> str:
+    approved = model_packages(aws, resources, status="Approved")
+    if not approved:
+        raise OperatorError(
+            f"no approved model in {resources.model_package_group}; "
+            f"approve one with mlp approve --region {resources.region}"
+        )
+    return approved[0]["ModelPackageArn"]
+
+
+# --- Serving ---------------------------------------------------------------------------------------
+
+
+def promote(project: Project, region: str, package_arn: str, *, out: TextIO) -> None:
+    """Records ``package_arn`` as the Region's model in the project's cdk.json, then deploys the Region's stage
+    with the project's own CDK app and config; the CDK's output goes straight to the terminal.
+
+    A failed deploy restores cdk.json, which then again names what is deployed.
+    """
+    cdk = shutil.which("cdk")
+    if cdk is None:
+        raise OperatorError("cdk is not on PATH; run make setup and export PATH=$PWD/node_modules/.bin:$PATH")
+    previous = project.record_model_package(region, package_arn)
+    print(f"recorded in {project.cdk_json}: {region} serving.model_package_arn = {package_arn}", file=out)
+    command = ["deploy", f"{stage_name(region)}/*", "--require-approval", "never"]
+    print(f"$ cdk {' '.join(command)}  (in {project.directory})", file=out, flush=True)
+    result = subprocess.run([cdk, *command], cwd=project.directory, check=False)
+    if result.returncode != 0:
+        project.restore(previous)
+        raise OperatorError(
+            f"cdk deploy of {stage_name(region)} failed (exit {result.returncode}; see its output above); "
+            f"{project.cdk_json} is restored"
+        )
+    print(f"{stage_name(region)} serves {package_arn}", file=out)
+
+
+def invoke(aws: boto3.Session, resources: RegionResources, path: Path) -> str:
+    """Sends the file's records (CSV rows or JSON) to the Region's endpoint; returns the predictions as text."""
+    media_type = MEDIA_TYPES.get(path.suffix.lower())
+    if media_type is None:
+        raise OperatorError(f"cannot tell the media type of {path}; give a {' or '.join(MEDIA_TYPES)} file")
+    try:
+        body = path.read_bytes()
+    except OSError as error:
+        raise OperatorError(f"cannot read {path}: {error.strerror or error}") from None
+    endpoint = aws.client("sagemaker").describe_endpoint(EndpointName=resources.endpoint_name)
+    status = endpoint["EndpointStatus"]
+    if status not in SERVING_STATUSES:
+        reason = f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else ""
+        raise OperatorError(f"endpoint {resources.endpoint_name} is {status}{reason}; it takes requests once InService")
+    response = aws.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=resources.endpoint_name, ContentType=media_type, Accept=media_type, Body=body
+    )
+    return response["Body"].read().decode()
+
+
+# --- Status ----------------------------------------------------------------------------------------
+
+
+def region_status(aws: boto3.Session, resources: RegionResources) -> dict[str, str]:
+    """One row of the status table."""
+    sagemaker = aws.client("sagemaker")
+    executions = sagemaker.list_pipeline_executions(
+        PipelineName=resources.pipeline_name, SortBy="CreationTime", SortOrder="Descending", MaxResults=STATUS_HISTORY
+    )["PipelineExecutionSummaries"]
+    executions = sorted(executions, key=lambda execution: execution["StartTime"], reverse=True)[:STATUS_HISTORY]
+    packages = model_packages(aws, resources)[:STATUS_HISTORY]
+    row = {
+        "region": resources.region,
+        "last executions": ", ".join(execution["PipelineExecutionStatus"] for execution in executions) or "none",
+        "latest models": ", ".join(
+            f"v{package.get('ModelPackageVersion')} {package['ModelApprovalStatus']}" for package in packages
+        ) or "none",
+        "endpoint": "none (no model promoted)",
+        "instances": "-",
+    }  # fmt: skip
+    if resources.serving is not None:
+        endpoint = sagemaker.describe_endpoint(EndpointName=resources.endpoint_name)
+        row["endpoint"] = endpoint["EndpointStatus"]
+        counts = [str(variant.get("CurrentInstanceCount", "?")) for variant in endpoint.get("ProductionVariants", [])]
+        row["instances"] = "/".join(counts) or "-"
+    row["alarms in ALARM"] = ", ".join(firing_alarms(aws, resources)) or "none"
+    return row
+
+
+def undeployed_status(region: str, missing_stack: str) -> dict[str, str]:
+    """The status row of a configured Region whose stacks are not deployed."""
+    return {"region": region, "last executions": f"not deployed ({missing_stack} missing)"}
+
+
+def firing_alarms(aws: boto3.Session, resources: RegionResources) -> list[str]:
+    """Alarms in ALARM that page the Region's alert topic: the platform's own."""
+    paginator = aws.client("cloudwatch").get_paginator("describe_alarms")
+    pages = paginator.paginate(StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    return sorted(
+        alarm["AlarmName"]
+        for page in pages
+        for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
+        if resources.alert_topic_arn in alarm.get("AlarmActions", [])
+    )
+
+
+def print_table(rows: list[dict[str, str]], out: TextIO) -> None:
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    widths = {column: max(len(column), *(len(row.get(column, "")) for row in rows)) for column in columns}
+    print("  ".join(column.ljust(widths[column]) for column in columns).rstrip(), file=out)
+    print("  ".join("-" * widths[column] for column in columns), file=out)
+    for row in rows:
+        print("  ".join(row.get(column, "").ljust(widths[column]) for column in columns).rstrip(), file=out)

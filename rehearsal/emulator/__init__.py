@@ -1,0 +1,31 @@
+"""The rehearsal's AWS emulator: moto's server with an extension for the platform's deploy path.
+
+moto 5.2.5's CloudFormation silently skips resource types it does not implement (and still
+reports CREATE_COMPLETE), it has defects on the path the CDK CLI takes, and it lacks or fakes
+what the operator CLI's day-2 calls need. This package, loaded into the emulator process only,
+registers the missing types (``resources``), fixes those defects (``fixes``) and adds the day-2
+behaviour with its control endpoints (``operations``). All reach into moto's internals, which
+change between releases, so the extension refuses to load on any moto but the one it was written
+and tested against.
+"""
+
+from __future__ import annotations
+
+import moto
+
+MOTO_VERSION = "5.2.5"
+
+if moto.__version__ != MOTO_VERSION:
+    raise ImportError(
+        f"The rehearsal's emulator extension is written for moto {MOTO_VERSION} but moto {moto.__version__} is "
+        f"installed. Install the pinned version (requirements-dev.txt) or port rehearsal/emulator/ to the new one."
+    )
+
+
+def install() -> None:
+    """Registers the missing CloudFormation types and applies the fixes and additions; call once, before serving."""
+    from rehearsal.emulator import fixes, operations, resources
+
+    resources.register()
+    fixes.apply()
+    operations.apply()

@@ -1,0 +1,408 @@
+"""The rehearsal's day-2 phase: the operator CLI (``mlp``, run as an operator runs it) against the deployed
+Region, each result checked through the AWS APIs, and each of its errors provoked once.
+
+upload-data → train --wait → (a version registered) → reject → train --wait, failing at the quality
+gate → train --wait → (a version registered) → status → approve → promote → invoke → status.
+``mlp promote`` records the package in the rehearsal's cdk.json and runs ``cdk deploy`` there: that
+deploy is the rehearsal's new-model-version update.
+
+The emulator runs no SageMaker job, so what a succeeded execution's jobs leave behind is made
+here, with the platform's real code (``PipelineStandIn``), and the emulator is told how each
+execution ends and which real model server answers for the promoted model
+(rehearsal/emulator/operations.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from operator_cli import commands
+from platform_config.naming import stack_name
+from rehearsal.aws import Emulator
+from rehearsal.cdk import Cdk
+from rehearsal.checks import CheckFailed
+from rehearsal.model import DataSet, TrainedModel, serving, train, write_data_set
+
+POLL_SECONDS = "0.2"
+SECONDS_PER_STEP = 0.3
+"""How long each emulated pipeline step takes: long enough for ``--wait`` to see steps start and end."""
+MLP_SECONDS = 60
+PROMOTE_SECONDS = 300
+LARGE_FILE_BYTES = commands.LARGE_FILE_BYTES + 1024 * 1024
+"""Large enough for mlp to show the upload's progress."""
+DATA_SET = "churn"
+QUALITY_GATE_FAILURE = (
+    "Quality gate: the model's auc on the test set is 0.61, which is below the threshold 0.75; "
+    "the model was not registered."
+)
+
+
+@dataclass(frozen=True)
+class MlpRun:
+    arguments: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def command(self) -> str:
+        return "mlp " + " ".join(self.arguments)
+
+
+@dataclass
+class Mlp:
+    """The installed ``mlp``, run in a process of its own with the emulator's client environment."""
+
+    project_dir: Path
+    environment: dict[str, str]
+    logs: Path
+    runs: int = 0
+
+    def __call__(
+        self, *arguments: str, environment: dict[str, str] | None = None, timeout: float = MLP_SECONDS
+    ) -> MlpRun:
+        executable = Path(sys.executable).parent / "mlp"
+        if not executable.exists():
+            raise CheckFailed(f"mlp is not installed next to {sys.executable}; run make setup")
+        result = subprocess.run(
+            [str(executable), "--project-dir", str(self.project_dir), *arguments], cwd=self.project_dir,
+            env=environment or self.environment, capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        self.runs += 1
+        run = MlpRun(arguments, result.returncode, result.stdout, result.stderr)
+        log = self.logs / f"mlp-{self.runs:02d}-{arguments[0]}.log"
+        log.write_text(f"$ {run.command}\nexit {run.exit_code}\n--- stdout\n{run.stdout}--- stderr\n{run.stderr}")
+        return run
+
+    def succeeds(self, *arguments: str, timeout: float = MLP_SECONDS) -> MlpRun:
+        run = self(*arguments, timeout=timeout)
+        if run.exit_code != 0:
+            raise CheckFailed(f"`{run.command}` exited {run.exit_code}: {run.stderr.strip()[-2000:]}")
+        return run
+
+    def fails(self, *arguments: str, saying: str, environment: dict[str, str] | None = None) -> MlpRun:
+        """Runs a command that must fail with exit status 1 and one line on stderr that contains ``saying``."""
+        run = self(*arguments, environment=environment)
+        lines = run.stderr.strip().splitlines()
+        if run.exit_code != 1 or len(lines) != 1 or not lines[0].startswith("mlp: ") or saying not in lines[0]:
+            raise CheckFailed(
+                f"`{run.command}` must exit 1 with one line saying {saying!r}; it exited {run.exit_code} with "
+                f"stderr {run.stderr.strip()[-1000:]!r}"
+            )
+        return run
+
+
+def _version(package_arn: str) -> str:
+    return package_arn.rsplit("/", 1)[1]
+
+
+def _step_definitions(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for step in steps:
+        yield step
+        for branch in ("IfSteps", "ElseSteps"):
+            yield from _step_definitions(step.get("Arguments", {}).get(branch, []))
+
+
+def _resolve(node: Any, values: dict[str, str]) -> Any:
+    """A step's arguments with the execution's values for ``Get`` and ``Std:Join``, as SageMaker resolves them."""
+    if isinstance(node, list):
+        return [_resolve(item, values) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Get"}:
+        if node["Get"] not in values:
+            raise CheckFailed(f"the pipeline's register step refers to {node['Get']}, which the stand-in does not know")
+        return values[node["Get"]]
+    if set(node) == {"Std:Join"}:
+        join = node["Std:Join"]
+        return join["On"].join(str(_resolve(value, values)) for value in join["Values"])
+    return {key: _resolve(value, values) for key, value in node.items()}
+
+
+def training_hyperparameters(definition: dict[str, Any]) -> dict[str, str]:
+    """The hyperparameters a pipeline definition's training step passes to ``train``."""
+    training = next(step for step in _step_definitions(definition["Steps"]) if step["Type"] == "Training")
+    return training["Arguments"].get("HyperParameters", {})
+
+
+@dataclass(frozen=True)
+class PipelineStandIn:
+    """Does what a succeeded execution's jobs would have done, with the platform's real code where there is some.
+
+    The Train step's job: the platform's ``train`` with the step's hyperparameters on the data set, its model
+    uploaded where a training job uploads it under models/. The Evaluate step's report, where that step writes
+    it, holds the job's validation metrics in place of test-set metrics. The RegisterModel step: CreateModelPackage
+    with the step's own arguments from the execution's definition, resolved with those values.
+    """
+
+    emulator: Emulator
+    region: str
+    jobs: Path
+    """Where the training jobs run, one directory per execution."""
+
+    def register(self, execution_arn: str, data_set: DataSet) -> tuple[str, TrainedModel]:
+        """Trains, reports and registers for the execution; returns the version's ARN and its model."""
+        sagemaker, s3 = self.emulator.client("sagemaker", self.region), self.emulator.client("s3", self.region)
+        described = sagemaker.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)
+        definition = json.loads(described["PipelineDefinition"])
+        steps = {step["Name"]: step for step in _step_definitions(definition["Steps"])}
+        ran = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)["PipelineExecutionSteps"]
+        ran_by_type = {steps[step["StepName"]]["Type"]: steps[step["StepName"]] for step in ran}
+        training, registration = ran_by_type["Training"], ran_by_type["RegisterModel"]
+        execution_id = execution_arn.rsplit("/", 1)[-1]
+        model = train(data_set, training_hyperparameters(definition), self.jobs / execution_id)
+        # A training job uploads <S3OutputPath><job name>/output/model.tar.gz; pipelines name jobs after the step.
+        output_path = training["Arguments"]["OutputDataConfig"]["S3OutputPath"]
+        model_uri = f"{output_path.rstrip('/')}/pipelines-{execution_id}-{training['Name']}/output/model.tar.gz"
+        arguments = _resolve(registration["Arguments"], {
+            f"Steps.{training['Name']}.ModelArtifacts.S3ModelArtifacts": model_uri,
+            "Execution.PipelineExecutionId": execution_id,
+        })  # fmt: skip
+        report_uri = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+        (report,) = model.validation_metrics.values()  # {"<metric>": {"value": x}}, the Evaluate step's format
+        for uri, body in ((model_uri, model.archive.read_bytes()), (report_uri, json.dumps(report).encode())):
+            bucket, key = uri.removeprefix("s3://").split("/", 1)
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        return sagemaker.create_model_package(**arguments)["ModelPackageArn"], model
+
+
+@dataclass
+class OperatorPhase:
+    region: str
+    other_region: str | None
+    """A configured Region the rehearsal does not deploy: mlp must say its stacks are missing."""
+    workdir: Path
+    emulator: Emulator
+    cdk: Cdk
+    results: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.mlp = Mlp(self.workdir, self.cdk.environment(), self.workdir / "logs")
+        self.sagemaker = self.emulator.client("sagemaker", self.region)
+        self.outputs = {stack: self._outputs(stack) for stack in ("Data", "Training")}
+        self.bucket = self.outputs["Data"]["DataBucketName"]
+        self.pipeline = self.outputs["Training"]["PipelineName"]
+        self.pipeline_stand_in = PipelineStandIn(self.emulator, self.region, self.workdir / "training-jobs")
+
+    def _outputs(self, stack_id: str) -> dict[str, str]:
+        cloudformation = self.emulator.client("cloudformation", self.region)
+        stack = cloudformation.describe_stacks(StackName=stack_name(self.region, stack_id))["Stacks"][0]
+        return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+    def record(self, run: MlpRun, result: str) -> None:
+        """Notes a command and what was checked of it, with the generated bucket name and working directory
+        shortened so that the summary stays readable."""
+        line = f"{run.command}: {result}"
+        for long, short in ((self.bucket, "<data bucket>"), (str(self.workdir), "<workdir>")):
+            line = line.replace(long, short)
+        self.results.append(line)
+
+    def run(self) -> str:
+        """The whole phase; returns the ARN of the promoted model package."""
+        definition = json.loads(self.sagemaker.describe_pipeline(PipelineName=self.pipeline)["PipelineDefinition"])
+        target = training_hyperparameters(definition)["target_column"]
+        data_set = write_data_set(self.workdir / "data" / DATA_SET, target=target)
+        data_uri = self.upload(data_set)
+        self.upload_large_file()
+        rejected, _ = self.train_and_register(data_uri, data_set)
+        self.reject(rejected)
+        self.train_failing_at_quality_gate(data_uri)
+        candidate, model = self.train_and_register(data_uri, data_set)
+        not_yet = self.mlp.fails("promote", "--region", self.region, saying="no approved model")
+        self.record(not_yet, f"exit 1: {not_yet.stderr.strip()}")
+        versions = f"v{_version(candidate)} PendingManualApproval, v{_version(rejected)} Rejected"
+        self.status(["Succeeded, Failed, Succeeded", versions])
+        self.approve(candidate)
+        with serving(model.archive, self.workdir / "endpoint-instance") as model_server:
+            self.emulator.serve_model(self.region, candidate, model_server)
+            self.promote(candidate)
+            self.invoke(data_set)
+            self.endpoint_out_of_service(data_set)
+            self.alarm_firing()
+        self.errors()
+        return candidate
+
+    def upload(self, data_set: DataSet) -> str:
+        run = self.mlp.succeeds("upload-data", "--region", self.region, str(data_set.directory))
+        prefix = f"datasets/{DATA_SET}/"
+        listed = self.emulator.client("s3", self.region).list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        uploaded = sorted(item["Key"].removeprefix(prefix) for item in listed.get("Contents", []))
+        expected = sorted(path.relative_to(data_set.directory).as_posix() for path in data_set.directory.rglob("*.csv"))
+        if uploaded != expected:
+            raise CheckFailed(f"upload-data put {uploaded} under {prefix}, expected {expected}")
+        self.record(run, f"{len(uploaded)} files under s3://{self.bucket}/{prefix}")
+        return f"s3://{self.bucket}/{prefix}"
+
+    def upload_large_file(self) -> None:
+        """A file large enough to go up in parts shows its progress."""
+        large = self.workdir / "large.bin"
+        large.write_bytes(os.urandom(LARGE_FILE_BYTES))
+        run = self.mlp.succeeds("upload-data", "--region", self.region, str(large))
+        head = self.emulator.client("s3", self.region).head_object(Bucket=self.bucket, Key=f"datasets/{large.name}")
+        shown = [line.split(": ", 1)[1].split("%")[0].strip() for line in run.stdout.splitlines() if "% of " in line]
+        if head["ContentLength"] != LARGE_FILE_BYTES or shown[-1:] != ["100"] or len(shown) < 2:
+            raise CheckFailed(f"`{run.command}` uploaded {head['ContentLength']} bytes, showing progress {shown}")
+        self.record(run, f"{LARGE_FILE_BYTES} bytes, progress shown at {', '.join(shown)} %")
+
+    def _train(self, data_uri: str, *options: str, succeeds: bool = True, saying: str = "") -> tuple[MlpRun, dict]:
+        """``mlp train --wait`` and the execution it started, as the API describes it."""
+        following = ("--wait", "--poll-seconds", POLL_SECONDS)
+        arguments = ("train", "--region", self.region, "--data", data_uri, *options, *following)
+        run = self.mlp.succeeds(*arguments) if succeeds else self.mlp.fails(*arguments, saying=saying)
+        execution_arn = run.stdout.split("started ", 1)[1].split()[0]
+        execution = self.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        parameters = self.sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=execution_arn)
+        given = {parameter["Name"]: parameter["Value"] for parameter in parameters["PipelineParameters"]}
+        if given.get("InputDataUri") != data_uri:
+            raise CheckFailed(f"`{run.command}` started {execution_arn} with parameters {given}")
+        listed = self.sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)
+        steps = listed["PipelineExecutionSteps"]
+        unseen = [step["StepName"] for step in steps if f"{step['StepName']} " not in run.stdout]
+        if unseen or "Executing" not in run.stdout:
+            raise CheckFailed(f"`{run.command}` did not follow every step as it ran: it did not show {unseen}")
+        return run, execution | {"Steps": steps}
+
+    def train_and_register(self, data_uri: str, data_set: DataSet) -> tuple[str, TrainedModel]:
+        self.emulator.queue_pipeline_outcome(
+            self.region, self.pipeline, status="Succeeded", seconds_per_step=SECONDS_PER_STEP
+        )
+        run, execution = self._train(data_uri)
+        if execution["PipelineExecutionStatus"] != "Succeeded":
+            raise CheckFailed(f"`{run.command}` exited 0 but the execution is {execution['PipelineExecutionStatus']}")
+        package, model = self.pipeline_stand_in.register(execution["PipelineExecutionArn"], data_set)
+        status = self.sagemaker.describe_model_package(ModelPackageName=package)["ModelApprovalStatus"]
+        if status != "PendingManualApproval":
+            raise CheckFailed(f"the registered version {package} is {status}")
+        self.record(run, f"Succeeded after following {len(execution['Steps'])} steps; registered {package}")
+        return package, model
+
+    def train_failing_at_quality_gate(self, data_uri: str) -> None:
+        gate = "RejectModelOnDemand"  # --no-spot takes the pipeline's on-demand branch
+        self.emulator.queue_pipeline_outcome(
+            self.region, self.pipeline, status="Failed", last_step=gate, failure_reason=QUALITY_GATE_FAILURE,
+            seconds_per_step=SECONDS_PER_STEP,
+        )  # fmt: skip
+        run, execution = self._train(data_uri, "--no-spot", succeeds=False, saying=QUALITY_GATE_FAILURE)
+        if (execution["PipelineExecutionStatus"], execution.get("FailureReason")) != ("Failed", QUALITY_GATE_FAILURE):
+            raise CheckFailed(f"`{run.command}` failed, but the execution is {execution['PipelineExecutionStatus']}")
+        self.record(run, f"exit 1 at {gate}, printing the reason: {run.stderr.strip()}")
+
+    def _approval(self, package: str) -> str:
+        return self.sagemaker.describe_model_package(ModelPackageName=package)["ModelApprovalStatus"]
+
+    def reject(self, package: str) -> None:
+        run = self.mlp.succeeds("reject", "--region", self.region)
+        if self._approval(package) != "Rejected":
+            raise CheckFailed(f"`{run.command}` left {package} {self._approval(package)}")
+        self.record(run, f"{package} Rejected")
+
+    def approve(self, package: str) -> None:
+        run = self.mlp.succeeds("approve", "--region", self.region)
+        if self._approval(package) != "Approved":
+            raise CheckFailed(f"`{run.command}` left {package} {self._approval(package)}")
+        self.record(run, f"{package} Approved")
+
+    def status(self, expected: list[str], *arguments: str) -> MlpRun:
+        """``mlp status`` (of the rehearsed Region unless ``arguments`` say otherwise), showing each ``expected``
+        text in the rehearsed Region's row."""
+        run = self.mlp.succeeds("status", *(arguments or ("--region", self.region)))
+        row = next((line for line in run.stdout.splitlines() if line.startswith(self.region)), "")
+        missing = [text for text in expected if text not in row]
+        if missing:
+            raise CheckFailed(f"`{run.command}` does not show {missing} for {self.region}:\n{run.stdout}")
+        self.record(run, " ".join(row.split()))
+        return run
+
+    def _served_package(self) -> str:
+        endpoint = self.sagemaker.describe_endpoint(EndpointName=self._outputs("Serving")["EndpointName"])
+        config = self.sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        model = self.sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        return model["PrimaryContainer"].get("ModelPackageName", "")
+
+    def promote(self, package: str) -> None:
+        run = self.mlp.succeeds("promote", "--region", self.region, timeout=PROMOTE_SECONDS)
+        entries = json.loads((self.workdir / "cdk.json").read_text())["context"]["platform"]["regions"]
+        serving = next(entry for entry in entries if entry["region"] == self.region).get("serving", {})
+        if serving.get("model_package_arn") != package or "model_data_url" in serving:
+            raise CheckFailed(f"`{run.command}` did not record {package} in cdk.json: serving is {serving}")
+        served = self._served_package()
+        if served != package:
+            raise CheckFailed(f"after `{run.command}` the endpoint's model is {served}, not {package}")
+        if stack_name(self.region, "Serving") not in run.stdout + run.stderr:
+            raise CheckFailed(f"`{run.command}` did not show the CDK's deploy output")
+        self.record(run, f"recorded in cdk.json and deployed with cdk deploy; the endpoint serves {package}")
+
+    def invoke(self, data_set: DataSet) -> None:
+        rows = data_set.test_rows.read_text().splitlines()
+        as_json = self.workdir / "rows.json"
+        as_json.write_text(json.dumps({"instances": [[float(value) for value in row.split(",")] for row in rows]}))
+        csv_run = self.mlp.succeeds("invoke", "--region", self.region, "--file", str(data_set.test_rows))
+        json_run = self.mlp.succeeds("invoke", "--region", self.region, "--file", str(as_json))
+        predictions = [float(line) for line in csv_run.stdout.split()]
+        if len(predictions) != len(rows) or not all(math.isfinite(p) for p in predictions):
+            raise CheckFailed(f"`{csv_run.command}` sent {len(rows)} rows and printed {csv_run.stdout!r}")
+        as_json_predictions = json.loads(json_run.stdout)["predictions"]
+        if [round(p, 5) for p in as_json_predictions] != [round(p, 5) for p in predictions]:
+            raise CheckFailed(f"`{json_run.command}` answered {json_run.stdout!r}, the CSV rows {predictions}")
+        shown = ", ".join(f"{p:.3f}" for p in predictions)
+        self.record(csv_run, f"{len(rows)} rows -> {len(predictions)} predictions of the real model ({shown})")
+        self.record(json_run, 'the same records as JSON -> {"predictions": [...]}')
+
+    def endpoint_out_of_service(self, data_set: DataSet) -> None:
+        endpoint = self._outputs("Serving")["EndpointName"]
+        self.emulator.set_endpoint_status(self.region, endpoint, "OutOfService")
+        try:
+            run = self.mlp.fails(
+                "invoke", "--region", self.region, "--file", str(data_set.test_rows), saying="OutOfService"
+            )
+            self.record(run, f"exit 1: {run.stderr.strip()}")
+            self.status(["OutOfService"])
+        finally:
+            self.emulator.set_endpoint_status(self.region, endpoint, "InService")
+
+    def alarm_firing(self) -> None:
+        cloudwatch = self.emulator.client("cloudwatch", self.region)
+        topic = self.outputs["Data"]["AlertTopicArn"]
+        alarms = cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+        alarm = next(alarm["AlarmName"] for alarm in alarms if topic in alarm.get("AlarmActions", []))
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="rehearsal: mlp status shows it")
+        try:
+            self.status(["InService", alarm])
+        finally:
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="rehearsal")
+
+    def errors(self) -> None:
+        """Every error an operator may meet is one line and exit status 1."""
+        region = ("--region", self.region)
+        no_credentials = {
+            key: value
+            for key, value in self.mlp.environment.items()
+            if key not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        } | {"AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_CONFIG_FILE": os.devnull}
+        cases = [
+            self.mlp.fails("status", *region, saying="no AWS credentials found", environment=no_credentials),
+            self.mlp.fails("status", "--region", "mars-north-1", saying="'mars-north-1' is not an AWS Region"),
+            self.mlp.fails(
+                "status", "--region", "ap-south-1", saying="'ap-south-1' is an AWS Region but not configured"
+            ),
+            self.mlp.fails("invoke", *region, "--file", str(self.workdir / "missing.csv"), saying="cannot read"),
+            self.mlp.fails("upload-data", *region, str(self.workdir / "missing"), saying="cannot read"),
+        ]
+        if self.other_region:
+            cases.append(self.mlp.fails("train", "--region", self.other_region, saying="is not deployed"))
+        for run in cases:
+            self.record(run, f"exit 1: {run.stderr.strip()}")
+        if self.other_region:
+            run = self.mlp.succeeds("status", "--all")
+            rows = {line.split()[0]: " ".join(line.split()) for line in run.stdout.splitlines()[2:]}
+            if "Approved" not in rows.get(self.region, "") or "not deployed" not in rows.get(self.other_region, ""):
+                raise CheckFailed(f"`{run.command}` shows {rows}")
+            self.record(run, " | ".join(rows.values()))

@@ -1,0 +1,85 @@
+"""The stand-in for a pipeline run's jobs: a real model, registered as the RegisterModel step would, served for real."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rehearsal.aws import Emulator
+from rehearsal.model import serving, write_data_set
+from rehearsal.operator_phase import PipelineStandIn
+from rehearsal.tests.support import REGION, Stacks
+
+ROLE = "arn:aws:iam::123456789012:role/any"
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model:latest"
+HYPERPARAMETERS = {"target_column": "label", "task": "classification", "num_round": "20"}
+
+
+def _definition(bucket: str, group: str) -> str:
+    """The platform pipeline's training and registration, small."""
+    report = {
+        "Std:Join": {
+            "On": "",
+            "Values": [
+                f"s3://{bucket}/evaluation/",
+                {"Get": "Execution.PipelineExecutionId"},
+                "/report/evaluation.json",
+            ],
+        }
+    }
+    register = {
+        "ModelPackageGroupName": group,
+        "ModelApprovalStatus": "PendingManualApproval",
+        "InferenceSpecification": {
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}],
+        },
+        "ModelMetrics": {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report}}},
+    }
+    return json.dumps({"Version": "2020-12-01", "Steps": [
+        {"Name": "Train", "Type": "Training", "Arguments": {
+            "HyperParameters": HYPERPARAMETERS, "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models/"}}},
+        {"Name": "Register", "Type": "RegisterModel", "Arguments": register},
+    ]})  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_succeeded_execution_leaves_a_real_registered_model_that_the_endpoint_serves(
+    emulator: Emulator, stacks: Stacks, tmp_path: Path
+) -> None:
+    sagemaker, s3 = stacks.client("sagemaker"), stacks.client("s3")
+    bucket, group, name = stacks.unique_name("data"), stacks.unique_name("models"), stacks.unique_name()
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    sagemaker.create_pipeline(PipelineName=name, PipelineDefinition=_definition(bucket, group), RoleArn=ROLE)
+    execution = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    data_set = write_data_set(tmp_path / "data", target="label")
+
+    package, model = PipelineStandIn(emulator, REGION, tmp_path / "jobs").register(execution, data_set)
+
+    described = sagemaker.describe_model_package(ModelPackageName=package)
+    assert (described["ModelPackageGroupName"], described["ModelApprovalStatus"]) == (group, "PendingManualApproval")
+    model_data = described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    execution_id = execution.rsplit("/", 1)[1]
+    assert model_data == f"s3://{bucket}/models/pipelines-{execution_id}-Train/output/model.tar.gz"
+    stored = s3.get_object(Bucket=bucket, Key=model_data.split("/", 3)[3])["Body"].read()
+    assert stored == model.archive.read_bytes()
+    report_uri = described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    report = json.loads(s3.get_object(Bucket=bucket, Key=report_uri.split("/", 3)[3])["Body"].read())
+    assert 0.5 < report["auc"]["value"] <= 1, "the model learned the generated data"
+
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": package})
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+    sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    rows = data_set.test_rows.read_bytes()
+    with serving(model.archive, tmp_path / "instance") as url:
+        emulator.serve_model(REGION, package, url)
+        answer = stacks.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=name, ContentType="text/csv", Body=rows
+        )
+    predictions = [float(line) for line in answer["Body"].read().split()]
+    assert len(predictions) == len(rows.splitlines()) and all(0 <= p <= 1 for p in predictions)
