@@ -61,6 +61,7 @@ bench-synth: setup-dev
 	python -m bench.synth
 
 bench-serving: setup-dev
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/serving/requirements.txt
 	python bench/serving/run.py
 
 clean:

@@ -1,0 +1,204 @@
+"""The real image: built from training_code/ with podman, then run as SageMaker runs it.
+
+Needs podman (``scripts/setup-container-engine.sh`` installs and configures it). Where no
+container engine can run at all the tests are skipped with the reason, unless
+REQUIRE_CONTAINER_ENGINE=1 (as in CI), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from tests.container.support import (
+    PROJECT_ROOT,
+    TRAINING_CODE,
+    SageMakerDir,
+    classification_table,
+    free_port,
+    http_request,
+)
+
+pytestmark = pytest.mark.container
+
+# The same default as scripts/setup-container-engine.sh, which creates it.
+BASE_IMAGE = os.environ.get("CONTAINER_BASE_IMAGE", "localhost/debian-python3:bookworm")
+IMAGE = f"localhost/tabular-xgboost-test:{os.getpid()}"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+SECRET_ID = "pip-ca-bundle"
+
+
+def podman(*arguments: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(["podman", *arguments], capture_output=True, text=True, timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"podman {' '.join(arguments)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("REQUIRE_CONTAINER_ENGINE") == "1":
+        pytest.fail(f"REQUIRE_CONTAINER_ENGINE=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def container_engine() -> None:
+    """Podman with the local base image, or a skip (a failure in CI) saying why not."""
+    if shutil.which("podman") is None:
+        _skip_or_fail("no container engine: podman is not installed (scripts/setup-container-engine.sh installs it)")
+    if podman("image", "exists", BASE_IMAGE, check=False).returncode != 0:
+        setup = subprocess.run(
+            ["bash", str(PROJECT_ROOT / "scripts" / "setup-container-engine.sh")],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert setup.returncode == 0, f"creating the base image {BASE_IMAGE} failed:\n{setup.stderr}"
+    probe = podman("run", "--rm", BASE_IMAGE, "true", check=False)
+    if probe.returncode != 0:
+        _skip_or_fail(f"the container engine cannot run containers here: {probe.stderr.strip()}")
+
+
+@pytest.fixture(scope="module")
+def image(container_engine) -> str:
+    build = [
+        "build",
+        "--platform",
+        "linux/amd64",
+        "--build-arg",
+        f"BASE_IMAGE={BASE_IMAGE}",
+        "--tag",
+        IMAGE,
+    ]
+    if HOST_CA_BUNDLE.exists():
+        # This machine reaches PyPI through TLS inspection that only the host's CA bundle trusts.
+        build += ["--secret", f"id={SECRET_ID},src={HOST_CA_BUNDLE}"]
+    podman(*build, str(TRAINING_CODE), timeout=900)
+    yield IMAGE
+    podman("rmi", "--force", IMAGE, check=False)
+
+
+@pytest.fixture(scope="module")
+def training_job(image, tmp_path_factory) -> SageMakerDir:
+    job = SageMakerDir(tmp_path_factory.mktemp("image-job") / "opt-ml")
+    classification_table(2000, seed=21).write_csv(job.channel("train") / "train.csv")
+    job.hyperparameters({"target_column": "label", "task": "classification", "num_round": "30"})
+    result = podman("run", "--rm", "--volume", f"{job.root}:/opt/ml", image, "train", timeout=300)
+    assert "Wrote the model (30 trees)" in result.stdout, result.stdout + result.stderr
+    return job
+
+
+@pytest.fixture(scope="module")
+def serving_container(image, training_job) -> dict:
+    name = f"tabular-xgboost-serve-{os.getpid()}"
+    port = free_port()
+    # SageMaker mounts the extracted model.tar.gz read-only at /opt/ml/model.
+    podman(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--publish",
+        f"127.0.0.1:{port}:8080",
+        "--volume",
+        f"{training_job.model_dir}:/opt/ml/model:ro",
+        image,
+        "serve",
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if http_request(port, "GET", "/ping").status == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, podman("logs", name, check=False).stderr
+        time.sleep(0.2)
+    yield {"name": name, "port": port}
+    podman("rm", "--force", name, check=False)
+
+
+def test_the_image_is_built_for_sagemaker_instances(image):
+    architecture = podman("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image).stdout.strip()
+
+    assert architecture == "linux/amd64"
+
+
+def test_train_in_the_image_writes_the_model_and_the_evaluation_report(training_job):
+    assert json.loads((training_job.model_dir / "model-metadata.json").read_text())["task"] == "classification"
+    assert training_job.evaluation["binary_classification_metrics"]["auc"]["value"] > 0.85
+    assert not training_job.failure_file.exists()
+
+
+def test_serve_in_the_image_answers_on_the_published_port(serving_container, training_job):
+    rows = classification_table(50, seed=22).features("label")
+    body = "\n".join(",".join("" if np.isnan(v) else repr(float(v)) for v in row) for row in rows).encode()
+
+    response = http_request(serving_container["port"], "POST", "/invocations", body, {"Content-Type": "text/csv"})
+
+    assert response.status == 200
+    expected = xgb.Booster(model_file=training_job.model_dir / "xgboost-model.ubj").inplace_predict(rows)
+    np.testing.assert_array_equal(np.array(response.body.decode().split("\n"), dtype=np.float32), expected)
+    bad = http_request(serving_container["port"], "POST", "/invocations", b"1,2", {"Content-Type": "text/csv"})
+    assert bad.status == 400 and "the model expects 6 features" in json.loads(bad.body)["error"]
+
+
+def test_request_handling_does_not_run_as_root(serving_container):
+    owners = podman(
+        "exec",
+        serving_container["name"],
+        "python3",
+        "-c",
+        "import os, pwd; print(sorted({pwd.getpwuid(os.stat(f'/proc/{p}').st_uid).pw_name"
+        " for p in os.listdir('/proc') if p.isdigit()}))",
+    ).stdout
+
+    # The gunicorn master (root, as SageMaker starts containers) and its workers.
+    assert owners.strip() == "['model-server', 'root']"
+
+
+def test_the_server_in_the_image_stops_cleanly_on_sigterm(serving_container):
+    podman("stop", "--time", "30", serving_container["name"])
+
+    state = podman("inspect", "--format", "{{.State.ExitCode}}", serving_container["name"]).stdout.strip()
+    assert state == "0"
+    assert "Traceback" not in podman("logs", serving_container["name"]).stderr
+
+
+def test_the_ca_bundle_build_secret_never_lands_in_the_image(image):
+    leftovers = podman(
+        "run",
+        "--rm",
+        image,
+        "python3",
+        "-c",
+        "import os\n"
+        "hits = [os.path.join(d, f) for top in ('/run', '/etc', '/opt', '/root', '/tmp', '/usr/local')"
+        " for d, _, files in os.walk(top) for f in files if 'pip-ca-bundle' in f]\n"
+        "print(hits, os.environ.get('PIP_CERT'))",
+    ).stdout
+
+    assert leftovers.strip() == "[] None"
+    assert "PIP_CERT" not in podman("image", "inspect", "--format", "{{.Config.Env}}", image).stdout
+
+
+def test_the_image_holds_no_build_tools(image):
+    found = podman(
+        "run",
+        "--rm",
+        image,
+        "sh",
+        "-c",
+        "for tool in gcc cc make /opt/venv/bin/pip; do command -v $tool || true; done",
+    ).stdout
+
+    assert found.strip() == ""

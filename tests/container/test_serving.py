@@ -1,0 +1,375 @@
+"""The ``serve`` command, run as SageMaker runs it: the real server process on a loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from tests.container.support import (
+    RunningServer,
+    classification_table,
+    container_command,
+    free_port,
+    http_request,
+    running_server,
+    subprocess_environment,
+)
+
+FEATURES = ("x0", "x1", "x2", "x3", "x4", "x5")
+GOOD_CSV = b"0.5,-1.2,0.3,1.0,0.0,2.5"
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def server(trained_classifier, tmp_path_factory) -> RunningServer:
+    log_path = tmp_path_factory.mktemp("serving") / "server.log"
+    with running_server(
+        trained_classifier.root,
+        log_path,
+        SAGEMAKER_MODEL_SERVER_WORKERS=str(WORKERS),
+        SAGEMAKER_MAX_PAYLOAD_IN_MB="1",
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def booster(trained_classifier) -> xgb.Booster:
+    return xgb.Booster(model_file=trained_classifier.model_dir / "xgboost-model.ubj")
+
+
+def rows_as_csv(rows: np.ndarray) -> bytes:
+    return "\n".join(",".join("" if np.isnan(v) else repr(float(v)) for v in row) for row in rows).encode()
+
+
+def predictions_from_csv(body: bytes) -> np.ndarray:
+    return np.array(body.decode().split("\n"), dtype=np.float32)
+
+
+def test_the_configured_number_of_workers_each_load_the_model(server):
+    assert server.request("GET", "/ping").status == 200
+    deadline = time.monotonic() + 30
+    while server.log.count("Application startup complete") < WORKERS:
+        assert time.monotonic() < deadline, server.log
+        time.sleep(0.1)
+    assert server.log.count("Booting worker") == WORKERS
+
+
+def test_a_model_that_cannot_be_loaded_never_answers_ping_and_stops_the_server(trained_classifier, tmp_path):
+    broken = tmp_path / "opt-ml"
+    shutil.copytree(trained_classifier.model_dir, broken / "model")
+    (broken / "model" / "xgboost-model.ubj").write_bytes(b"not a model")
+    port = free_port()
+    process = subprocess.Popen(
+        container_command("serve"),
+        env=subprocess_environment(
+            OPT_ML_ROOT=str(broken), SAGEMAKER_BIND_TO_PORT=str(port), SERVING_BIND_ADDRESS="127.0.0.1"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pings = []
+    while process.poll() is None and len(pings) < 600:
+        with contextlib.suppress(OSError):
+            pings.append(http_request(port, "GET", "/ping").status)
+        time.sleep(0.05)
+    log, _ = process.communicate(timeout=30)
+
+    assert process.returncode != 0
+    assert 200 not in pings
+    assert "Cannot load the model" in log
+
+
+def test_csv_records_get_the_predictions_of_the_model_itself(server, booster):
+    rows = classification_table(20, seed=7).features("label")
+
+    response = server.request("POST", "/invocations", rows_as_csv(rows), Content_Type="text/csv")
+
+    assert response.status == 200
+    assert response.headers["content-type"] == "text/csv"
+    np.testing.assert_array_equal(predictions_from_csv(response.body), booster.inplace_predict(rows))
+
+
+def test_a_batch_transform_mini_batch_gets_one_line_per_record_in_order(server, booster):
+    # 5000 records with missing values (empty fields), as batch transform sends a split file.
+    rows = classification_table(5000, seed=8).features("label")
+    body = rows_as_csv(rows) + b"\n"
+    assert len(body) > 256 * 1024, "large enough to be predicted off the event loop"
+
+    response = server.request("POST", "/invocations", body, Content_Type="text/csv", Accept="text/csv")
+
+    assert response.status == 200
+    predictions = predictions_from_csv(response.body)
+    assert len(predictions) == 5000
+    np.testing.assert_array_equal(predictions, booster.inplace_predict(rows))
+
+
+JSON_FORMS = {
+    "one record": [0.5, -1.2, 0.3, 1.0, None, 2.5],
+    "list of records": [[0.5, -1.2, 0.3, 1.0, None, 2.5], [1, 2, 3, 4, 5, 6]],
+    "instances": {"instances": [[0.5, -1.2, 0.3, 1.0, None, 2.5], [1, 2, 3, 4, 5, 6]]},
+    "named features": {
+        "instances": [
+            {"x5": 2.5, "x4": None, "x3": 1.0, "x2": 0.3, "x1": -1.2, "x0": 0.5},
+            dict(zip(FEATURES, [1, 2, 3, 4, 5, 6])),
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("form", JSON_FORMS)
+def test_json_records_in_every_accepted_form(server, booster, form):
+    expected = booster.inplace_predict(
+        np.array([[0.5, -1.2, 0.3, 1.0, np.nan, 2.5], [1, 2, 3, 4, 5, 6]], dtype=np.float32)
+    )
+
+    response = server.request(
+        "POST", "/invocations", json.dumps(JSON_FORMS[form]).encode(), Content_Type="application/json"
+    )
+
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/json"
+    predictions = response.json()["predictions"]
+    np.testing.assert_array_equal(np.array(predictions, dtype=np.float32), expected[: len(predictions)])
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accept", "answer_type"),
+    [
+        ("text/csv", None, "text/csv"),
+        ("application/json", None, "application/json"),
+        ("text/csv", "application/json", "application/json"),
+        ("text/csv; charset=utf-8", "*/*", "text/csv"),
+        ("application/json", "text/csv;q=0.9, application/json;q=0.5", "text/csv"),
+        ("application/json", "text/*", "text/csv"),
+    ],
+)
+def test_the_answer_comes_in_the_type_the_accept_header_prefers(server, content_type, accept, answer_type):
+    body = GOOD_CSV if content_type.startswith("text/csv") else json.dumps([[0.5, -1.2, 0.3, 1.0, 0.0, 2.5]]).encode()
+    headers = {"Content_Type": content_type} | ({"Accept": accept} if accept else {})
+
+    response = server.request("POST", "/invocations", body, **headers)
+
+    assert response.status == 200
+    assert response.headers["content-type"] == answer_type
+
+
+def test_batch_transform_learns_the_batching_and_payload_limit(server):
+    response = server.request("GET", "/execution-parameters")
+
+    assert response.status == 200
+    assert response.json() == {"MaxConcurrentTransforms": WORKERS, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 1}
+
+
+def _oversized_chunks():
+    for _ in range(18):
+        yield b"1,2,3,4,5,6\n" * 6000  # 18 x 72 kB: over the 1 MiB limit, without a Content-Length
+
+
+BAD_REQUESTS = {
+    "unsupported content type": (
+        "POST",
+        "/invocations",
+        GOOD_CSV,
+        {"Content-Type": "text/plain"},
+        415,
+        "Content-Type 'text/plain' is not supported; send text/csv or application/json",
+    ),
+    "missing content type": ("POST", "/invocations", GOOD_CSV, {}, 415, "The Content-Type header is missing"),
+    "unsupported charset": (
+        "POST",
+        "/invocations",
+        GOOD_CSV,
+        {"Content-Type": "text/csv; charset=utf-16"},
+        415,
+        "charset 'utf-16' is not supported",
+    ),
+    "declared body over the limit": (
+        "POST",
+        "/invocations",
+        GOOD_CSV * 200_000,
+        {"Content-Type": "text/csv"},
+        413,
+        "exceeds 1 MiB",
+    ),
+    "streamed body over the limit": (
+        "POST",
+        "/invocations",
+        _oversized_chunks,
+        {"Content-Type": "text/csv"},
+        413,
+        "exceeds 1 MiB",
+    ),
+    "empty body": ("POST", "/invocations", b"", {"Content-Type": "text/csv"}, 400, "The request body is empty"),
+    "too few CSV values": (
+        "POST",
+        "/invocations",
+        b"0.5,1.2,3",
+        {"Content-Type": "text/csv"},
+        400,
+        "Record 1 has 3 values; the model expects 6 features, in this order: x0, x1, x2, x3, x4, x5",
+    ),
+    "a later CSV record too long": (
+        "POST",
+        "/invocations",
+        GOOD_CSV + b"\n" + GOOD_CSV + b",7",
+        {"Content-Type": "text/csv"},
+        400,
+        "Every CSV record needs 6 values",
+    ),
+    "non-numeric CSV value": (
+        "POST",
+        "/invocations",
+        b"0.5,abc,0.3,1.0,0.0,2.5",
+        {"Content-Type": "text/csv"},
+        400,
+        "CSV values must be numbers",
+    ),
+    "CSV header row": (
+        "POST",
+        "/invocations",
+        b"x0,x1,x2,x3,x4,x5\n" + GOOD_CSV,
+        {"Content-Type": "text/csv"},
+        400,
+        "invalid value 'x0'",
+    ),
+    "malformed JSON": (
+        "POST",
+        "/invocations",
+        b'{"instances": [[1, 2,',
+        {"Content-Type": "application/json"},
+        400,
+        "not valid JSON",
+    ),
+    "JSON object without instances": (
+        "POST",
+        "/invocations",
+        b'{"rows": [[1, 2, 3, 4, 5, 6]]}',
+        {"Content-Type": "application/json"},
+        400,
+        'needs an "instances" key',
+    ),
+    "wrong number of JSON values": (
+        "POST",
+        "/invocations",
+        b"[[1, 2, 3, 4, 5, 6], [1, 2]]",
+        {"Content-Type": "application/json"},
+        400,
+        "Record 2 has 2 values; the model expects 6 features",
+    ),
+    "string JSON value": (
+        "POST",
+        "/invocations",
+        b'[[1, 2, "three", 4, 5, 6]]',
+        {"Content-Type": "application/json"},
+        400,
+        "Record 1, feature 'x2': 'three' is not a number",
+    ),
+    "unknown JSON feature name": (
+        "POST",
+        "/invocations",
+        b'{"instances": [{"x0": 1, "x1": 2, "x2": 3, "x3": 4, "x4": 5, "age": 6}]}',
+        {"Content-Type": "application/json"},
+        400,
+        "names unknown features ['age'] and lacks ['x5']",
+    ),
+    "empty JSON list": (
+        "POST",
+        "/invocations",
+        b"[]",
+        {"Content-Type": "application/json"},
+        400,
+        "non-empty JSON list",
+    ),
+    "unsupported Accept": (
+        "POST",
+        "/invocations",
+        GOOD_CSV,
+        {"Content-Type": "text/csv", "Accept": "application/x-protobuf"},
+        406,
+        "this endpoint answers text/csv or application/json",
+    ),
+    "wrong method": ("GET", "/invocations", None, {}, 405, "GET is not allowed on /invocations; use POST"),
+    "unknown path": ("POST", "/predict", GOOD_CSV, {"Content-Type": "text/csv"}, 404, "No such path '/predict'"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS)
+def test_a_bad_request_gets_a_json_error_and_the_server_keeps_serving(server, case):
+    method, path, body, headers, status, message = BAD_REQUESTS[case]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    streamed = callable(body)
+    connection.request(method, path, body=body() if streamed else body, headers=headers, encode_chunked=streamed)
+    response = connection.getresponse()
+    error = json.loads(response.read())
+
+    assert response.status == status
+    assert response.getheader("content-type") == "application/json"
+    assert message in error["error"]
+    # The same connection, and the same server, go on answering good requests.
+    connection.request("POST", "/invocations", body=GOOD_CSV, headers={"Content-Type": "text/csv"})
+    assert connection.getresponse().status == 200
+    connection.close()
+
+
+def test_bad_requests_neither_crash_nor_restart_workers(server):
+    assert server.log.count("Booting worker") == WORKERS
+    assert "Traceback" not in server.log
+
+
+def test_sigterm_lets_the_request_in_flight_finish_and_exits_zero(trained_classifier, booster, tmp_path):
+    rows = classification_table(200, seed=9).features("label")
+    body = rows_as_csv(rows)
+    with running_server(trained_classifier.root, tmp_path / "server.log", SAGEMAKER_MODEL_SERVER_WORKERS="1") as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+            head = f"POST /invocations HTTP/1.1\r\nHost: model\r\nContent-Type: text/csv\r\nContent-Length: {len(body)}\r\n\r\n"
+            client.sendall(head.encode() + body[: len(body) // 2])
+            time.sleep(0.3)  # the worker has the request's headers and half its body
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+            client.sendall(body[len(body) // 2 :])
+            response = http.client.HTTPResponse(client)
+            response.begin()
+
+            assert response.status == 200
+            np.testing.assert_array_equal(predictions_from_csv(response.read()), booster.inplace_predict(rows))
+        assert server.process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "reason"),
+    [
+        ({}, "lacks xgboost-model.ubj, model-metadata.json"),
+        (
+            {"SAGEMAKER_MODEL_SERVER_WORKERS": "zero", "SAGEMAKER_BIND_TO_PORT": "70000"},
+            (
+                "SAGEMAKER_BIND_TO_PORT='70000' is invalid: must be an integer from 1 to 65535; "
+                "SAGEMAKER_MODEL_SERVER_WORKERS='zero' is invalid"
+            ),
+        ),
+    ],
+)
+def test_serve_refuses_to_start_with_a_clear_reason(tmp_path, environ, reason):
+    result = subprocess.run(
+        container_command("serve"),
+        env=subprocess_environment(OPT_ML_ROOT=str(tmp_path), **environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert reason in result.stdout

@@ -1,0 +1,97 @@
+"""The ``train`` and ``serve`` commands SageMaker runs (``docker run <image> train|serve``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+
+from tabular_xgboost.errors import UserError
+from tabular_xgboost.sagemaker_environment import SageMakerPaths
+
+# numpy and scipy (which XGBoost loads) start an OpenBLAS thread pool per CPU that nothing here
+# uses; its idle threads still take CPU time from the server workers. Set before either loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+LOG = logging.getLogger("tabular_xgboost")
+
+# SageMaker keeps the first 1024 characters of a failure reason.
+_FAILURE_REASON_LIMIT = 1024
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+        force=True,
+    )
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _FAILURE_REASON_LIMIT else text[: _FAILURE_REASON_LIMIT - 3] + "..."
+
+
+def train() -> int:
+    """Runs a training job; on failure writes the reason where SageMaker reports it and exits 1."""
+    _configure_logging()
+    paths = SageMakerPaths.from_environment()
+    try:
+        # Imported here so that even a broken installation is reported as the failure reason.
+        from tabular_xgboost.training import run_training
+
+        run_training(paths)
+    except UserError as error:
+        reason = str(error)
+    except Exception as error:  # noqa: BLE001 - every failure must reach the failure file
+        traceback.print_exc()
+        # XGBoost appends a native stack trace to its messages: the log has it, the reason needn't.
+        message = " ".join(str(error).split("Stack trace:")[0].split())
+        reason = f"Internal error: {type(error).__name__}: {message}"
+    else:
+        return 0
+    LOG.error("Training failed: %s", reason)
+    paths.failure_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.failure_file.write_text(_shorten(reason), encoding="utf-8")
+    return 1
+
+
+def serve() -> int:
+    """Runs the inference server until SIGTERM; exits 1 with the reason when it cannot start."""
+    _configure_logging()
+    # Each command imports only its own modules: the server starts without the training stack.
+    from tabular_xgboost.serving.server import run_server
+
+    try:
+        run_server(SageMakerPaths.from_environment())
+    except UserError as error:
+        LOG.error("Cannot start serving: %s", error)
+        return 1
+    return 0
+
+
+def evaluate() -> int:
+    """Scores a model's test-set predictions (the pipeline's evaluation step); on failure writes the reason
+    where SageMaker reports a processing job's ExitMessage and exits 1."""
+    _configure_logging()
+    paths = SageMakerPaths.from_environment()
+    from tabular_xgboost.evaluation import exit_message_file, run_evaluation
+
+    try:
+        run_evaluation(paths)
+    except UserError as error:
+        LOG.error("Evaluation failed: %s", error)
+        message = exit_message_file(paths)
+        message.parent.mkdir(parents=True, exist_ok=True)
+        message.write_text(_shorten(str(error)), encoding="utf-8")
+        return 1
+    return 0
+
+
+def main() -> int:
+    commands = {"train": train, "serve": serve, "evaluate": evaluate}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        print(f"usage: {sys.argv[0]} train|serve|evaluate", file=sys.stderr)
+        return 2
+    return commands[sys.argv[1]]()

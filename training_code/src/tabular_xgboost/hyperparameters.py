@@ -1,0 +1,175 @@
+"""Typed, range-checked hyperparameters from SageMaker's ``hyperparameters.json``.
+
+SageMaker passes every value as a string. Each one is parsed and checked here, and every problem
+is reported at once, so a user fixes a job in one round trip instead of one per mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tabular_xgboost.errors import UserError
+
+Task = Literal["classification", "regression"]
+TASKS: tuple[Task, ...] = ("classification", "regression")
+
+# SageMaker adds keys of its own, e.g. `_tuning_objective_metric` in tuning jobs and `sagemaker_*`
+# from framework estimators; they are not ours to reject.
+_RESERVED_PREFIXES = ("_", "sagemaker_")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one hyperparameter is parsed, and what it allows in words for error messages."""
+
+    parse: Callable[[str], Any]
+    allowed: str
+    required: bool = False
+
+
+def _integer(low: int, high: int) -> Rule:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return Rule(parse, f"an integer from {low} to {high}")
+
+
+def _real(low: float, high: float, *, low_exclusive: bool = False) -> Rule:
+    def parse(text: str) -> float:
+        value = float(text)
+        above_low = value > low if low_exclusive else value >= low
+        if not (math.isfinite(value) and above_low and value <= high):
+            raise ValueError
+        return value
+
+    bracket = "(" if low_exclusive else "["
+    return Rule(parse, f"a number in {bracket}{_plain(low)}, {_plain(high)}]")
+
+
+def _plain(number: float) -> str:
+    """1000000 rather than 1e+06: the form users type."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def _choice(options: tuple[str, ...]) -> Rule:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError
+        return text
+
+    return Rule(parse, "one of " + ", ".join(options), required=True)
+
+
+def _name() -> Rule:
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise ValueError
+        return text
+
+    return Rule(parse, "a column name", required=True)
+
+
+# Keys are the names users pass; `lambda` and `alpha` follow XGBoost and SageMaker's built-in
+# XGBoost, so the same hyperparameters move between the two.
+RULES: dict[str, Rule] = {
+    "target_column": _name(),
+    "task": _choice(TASKS),
+    "num_round": _integer(1, 10_000),
+    "max_depth": _integer(1, 20),
+    "eta": _real(0, 1, low_exclusive=True),
+    "min_child_weight": _real(0, 1e6),
+    "subsample": _real(0, 1, low_exclusive=True),
+    "colsample_bytree": _real(0, 1, low_exclusive=True),
+    "lambda": _real(0, 1e6),
+    "alpha": _real(0, 1e6),
+    "gamma": _real(0, 1e6),
+    "max_bin": _integer(2, 1024),
+    "scale_pos_weight": _real(0, 1e6, low_exclusive=True),
+    "early_stopping_rounds": _integer(1, 10_000),
+    "checkpoint_frequency": _integer(1, 10_000),
+    "validation_fraction": _real(0, 0.5, low_exclusive=True),
+    "seed": _integer(0, 2**31 - 1),
+}
+
+_FIELD_FOR_KEY = {"lambda": "reg_lambda", "alpha": "reg_alpha"}
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Training settings. Defaults apply to keys that are absent."""
+
+    target_column: str
+    task: Task
+    num_round: int = 100
+    max_depth: int = 6
+    eta: float = 0.3
+    min_child_weight: float = 1.0
+    subsample: float = 1.0
+    colsample_bytree: float = 1.0
+    reg_lambda: float = 1.0
+    reg_alpha: float = 0.0
+    gamma: float = 0.0
+    max_bin: int = 256
+    scale_pos_weight: float = 1.0
+    early_stopping_rounds: int | None = None
+    """Stop when the objective metric has not improved for this many rounds; absent: never."""
+    checkpoint_frequency: int = 10
+    """Write a checkpoint every this many rounds (and after the last one)."""
+    validation_fraction: float = 0.2
+    """Share of the training rows held out for validation when there is no validation channel."""
+    seed: int = 0
+
+    def booster_params(self, *, threads: int) -> dict[str, Any]:
+        """XGBoost parameters; evaluation metrics are added by the trainer."""
+        params: dict[str, Any] = {
+            "objective": "binary:logistic" if self.task == "classification" else "reg:squarederror",
+            "tree_method": "hist",
+            "max_depth": self.max_depth,
+            "eta": self.eta,
+            "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "lambda": self.reg_lambda,
+            "alpha": self.reg_alpha,
+            "gamma": self.gamma,
+            "max_bin": self.max_bin,
+            "seed": self.seed,
+            "nthread": threads,
+        }
+        if self.task == "classification":
+            params["scale_pos_weight"] = self.scale_pos_weight
+        return params
+
+
+def parse_hyperparameters(raw: Mapping[str, Any]) -> Hyperparameters:
+    """Builds Hyperparameters from the JSON object SageMaker wrote, or raises UserError listing
+    every unknown, missing and invalid key together with what is allowed."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key in sorted(raw):
+        if key.startswith(_RESERVED_PREFIXES):
+            continue
+        rule = RULES.get(key)
+        if rule is None:
+            problems.append(f"unknown hyperparameter '{key}'; known ones: {', '.join(sorted(RULES))}")
+            continue
+        value = raw[key]
+        # SageMaker always sends strings; numbers are accepted too for hand-written local files.
+        text = value if isinstance(value, str) else json.dumps(value)
+        try:
+            values[_FIELD_FOR_KEY.get(key, key)] = rule.parse(text.strip())
+        except ValueError:
+            problems.append(f"{key}={text!r} is invalid: must be {rule.allowed}")
+    for key, rule in RULES.items():
+        if rule.required and key not in raw:
+            problems.append(f"{key} is required: must be {rule.allowed}")
+    if problems:
+        raise UserError("Invalid hyperparameters: " + "; ".join(problems))
+    return Hyperparameters(**values)
