@@ -20,7 +20,11 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
 from ml_constructs.data_store import DataPrefix, DataStore
-from ml_constructs.vpc_job_access import NETWORK_INTERFACE_WILDCARD_REASONS, grant_vpc_network_interfaces
+from ml_constructs.vpc_job_access import (
+    NETWORK_INTERFACE_WILDCARD_REASONS,
+    grant_vpc_network_interfaces,
+    select_subnets,
+)
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -108,14 +112,6 @@ class CapacitySchedule:
 
 def _is_unresolved(*values: object) -> bool:
     return any(Token.is_unresolved(value) for value in values)
-
-
-def _select(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
-    return vpc.select_subnets(
-        availability_zones=selection.availability_zones, one_per_az=selection.one_per_az,
-        subnet_filters=selection.subnet_filters, subnet_group_name=selection.subnet_group_name,
-        subnets=selection.subnets, subnet_type=selection.subnet_type,
-    )  # fmt: skip
 
 
 def _instance_family_and_size(instance_type: str) -> tuple[str, str] | None:
@@ -228,7 +224,7 @@ class ModelEndpoint(Construct):
         vcpus_per_instance: int | None = None,
     ) -> None:
         super().__init__(scope, id)
-        subnets = _select(vpc, vpc_subnets)
+        subnets = select_subnets(vpc, vpc_subnets)
         family_and_size = _instance_family_and_size(instance_type)
         self.instance_type = instance_type
         self.min_capacity = min_capacity

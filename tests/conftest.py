@@ -12,7 +12,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if (PROJECT_ROOT / "node_modules" / ".bin" / "node").exists():
     os.environ["PATH"] = f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
 
-import aws_cdk as cdk  # noqa: E402
 import pytest  # noqa: E402
 from aws_cdk import cx_api  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402

@@ -5,17 +5,13 @@ patterns."""
 from __future__ import annotations
 
 import copy
-import re
-from functools import cache
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
-from botocore.model import OperationModel, Shape
-from botocore.session import get_session
-from botocore.validate import ParamValidator
 
 from ml_constructs import TrafficRouting
+from tests.sagemaker_api import request_shape, shape_problems
 from tests.test_serving_endpoint import endpoint_stack
 
 ACCOUNT = "123456789012"
@@ -44,11 +40,6 @@ PLAUSIBLE = {
 }
 
 
-@cache
-def sagemaker_operation(name: str) -> OperationModel:
-    return get_session().get_service_model("sagemaker").operation_model(name)
-
-
 def with_plausible_values(value, member: str = ""):
     """``value`` with every reference or intrinsic function replaced by a plausible value for ``member``."""
     if isinstance(value, list):
@@ -61,55 +52,18 @@ def with_plausible_values(value, member: str = ""):
     return value
 
 
-def constraint_problems(value, shape: Shape, path: str) -> list[str]:
-    """What botocore's validator leaves out: enums, maximum lengths and values, patterns."""
-    problems = []
-    meta = shape.metadata
-    if shape.type_name == "structure" and isinstance(value, dict):
-        for name, item in value.items():
-            if name in shape.members:
-                problems += constraint_problems(item, shape.members[name], f"{path}.{name}")
-    elif shape.type_name == "list" and isinstance(value, list):
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(f"{path}: {len(value)} items, at most {meta['max']}")
-        for index, item in enumerate(value):
-            problems += constraint_problems(item, shape.member, f"{path}[{index}]")
-    elif shape.type_name == "string" and isinstance(value, str):
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{path}: {value!r} not in {shape.enum}")
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(f"{path}: longer than {meta['max']}")
-        if "pattern" in meta and _compiled(meta["pattern"]) and not _compiled(meta["pattern"]).fullmatch(value):
-            problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
-    elif shape.type_name in ("integer", "long", "float", "double") and isinstance(value, (int, float)):
-        if "max" in meta and value > meta["max"]:
-            problems.append(f"{path}: {value} above {meta['max']}")
-    return problems
-
-
-@cache
-def _compiled(pattern: str) -> re.Pattern | None:
-    try:
-        return re.compile(pattern)
-    except re.error:  # Java-only syntax; botocore's own checks still apply
-        return None
-
-
 def request_problems(resource_type: str, properties: dict) -> list[str]:
     properties = with_plausible_values(properties)
     problems = []
     carried: set[str] = set()
     for operation_name in REQUESTS[resource_type]:
-        operation = sagemaker_operation(operation_name)
-        members = operation.input_shape.members
-        request = {name: value for name, value in properties.items() if name in members}
-        required = operation.input_shape.required_members
-        request |= {name: value for name, value in GENERATED_NAMES.items() if name in required and name not in request}
+        shape = request_shape(operation_name)
+        request = {name: value for name, value in properties.items() if name in shape.members}
+        request |= {
+            name: value for name, value in GENERATED_NAMES.items() if name in shape.required_members and name not in request
+        }
         carried |= request.keys()
-        report = ParamValidator().validate(request, operation.input_shape)
-        if report.has_errors():
-            problems.append(f"{operation_name}: {report.generate_report()}")
-        problems += constraint_problems(request, operation.input_shape, operation_name)
+        problems += shape_problems(request, shape, operation_name)
     problems += [f"{name}: no {'/'.join(REQUESTS[resource_type])} member" for name in properties if name not in carried]
     return problems
 
