@@ -6,6 +6,8 @@ generation) and never on the critical path:
 
 * ``request_definition(spec)`` starts the generator in a separate Python process and returns at once;
   the CDK app goes on building every stack while the SDK works on the other core.
+* A generated template is kept in ``.cache/pipeline-definitions/`` under a key of the spec, this module
+  and the SDK's version, so a synth whose training settings did not change does not start the SDK at all.
 * Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups,
   registry) is a placeholder in that template; ``render_definition`` swaps in each Region's CDK tokens.
 
@@ -23,12 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import importlib.metadata
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 QualityMetric = Literal["auc", "accuracy", "rmse", "mae"]
@@ -182,20 +187,46 @@ _NETWORK_EVENTS = frozenset(
 _GENERATOR_TIMEOUT_SECONDS = 300
 
 
-class PendingDefinition:
-    """A definition template being generated in a separate process; ``result()`` waits for it."""
+DEFINITION_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "pipeline-definitions"
+"""Generated templates by content key, so that a synth whose training settings did not change skips the SDK."""
 
-    def __init__(self, spec: PipelineSpec) -> None:
-        self._process = subprocess.Popen(
-            # -s: no user site-packages; -P: nothing next to this file shadows a library.
-            [sys.executable, "-s", "-P", __file__, spec.to_json()],
-            env=dict(OFFLINE_ENVIRONMENT),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._template: dict[str, Any] | None = None
+
+def cache_key(spec: PipelineSpec) -> str:
+    """Changes whenever anything that shapes the template does: the spec, this generator, the SDK's version."""
+    content = "\n".join([spec.to_json(), Path(__file__).read_text(encoding="utf-8"), importlib.metadata.version("sagemaker")])
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+class PendingDefinition:
+    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it.
+
+    A generated template is cached under ``cache_dir`` (written atomically); the template is the same either way.
+    """
+
+    def __init__(self, spec: PipelineSpec, cache_dir: Path = DEFINITION_CACHE) -> None:
+        self._cache_file = cache_dir / f"{cache_key(spec)}.json"
+        self._template: dict[str, Any] | None = self._cached()
+        self._process = None
+        if self._template is None:
+            self._process = subprocess.Popen(
+                # -s: no user site-packages; -P: nothing next to this file shadows a library.
+                [sys.executable, "-s", "-P", __file__, spec.to_json()],
+                env=dict(OFFLINE_ENVIRONMENT),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+    @property
+    def from_cache(self) -> bool:
+        return self._process is None
+
+    def _cached(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self._cache_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None  # absent or damaged: generate it again
 
     def result(self) -> dict[str, Any]:
         if self._template is None:
@@ -209,12 +240,16 @@ class PendingDefinition:
             if self._process.returncode != 0:
                 raise RuntimeError(f"The SageMaker SDK could not write the pipeline definition:\n{errors}")
             self._template = json.loads(output)
+            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._cache_file.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(output, encoding="utf-8")
+            partial.replace(self._cache_file)
         return self._template
 
 
 @functools.cache
 def request_definition(spec: PipelineSpec) -> PendingDefinition:
-    """Starts generating the definition template of ``spec`` unless that is already under way."""
+    """The definition template of ``spec``: from the cache, or starts generating it unless already under way."""
     return PendingDefinition(spec)
 
 

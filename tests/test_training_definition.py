@@ -5,6 +5,7 @@ SageMaker service model, offline."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from ml_constructs.pipeline_definition import (
     EVALUATE_ENTRYPOINT,
     OFFLINE_ENVIRONMENT,
     PLACEHOLDERS,
+    PendingDefinition,
     PipelineSpec,
 )
 from ml_constructs.pipeline_definition import request_definition as pending_definition
@@ -488,3 +490,25 @@ def test_regions_with_the_same_training_settings_share_one_generation(monkeypatc
     stages = build_platform(app, load_platform_config(app.node.get_all_context()))
     assert len(stages) == 3
     assert len(started) == 1
+
+
+def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_regenerated(tmp_path):
+    spec = PipelineSpec(
+        instance_type="ml.m5.xlarge", instance_count=1, use_spot_instances=True, volume_size_gb=30,
+        max_runtime_seconds=3600, max_wait_seconds=7200, evaluation_instance_type="ml.m5.large",
+        hyperparameters=(("target_column", "label"), ("task", "classification")),
+        metric_definitions=(("validation:auc", "validation-auc=([0-9.]+)"),), quality_metric="auc",
+        quality_threshold=0.75,
+    )  # fmt: skip
+    first = PendingDefinition(spec, cache_dir=tmp_path)
+    assert not first.from_cache
+    template = first.result()
+    (cached_file,) = tmp_path.glob("*.json")
+    second = PendingDefinition(spec, cache_dir=tmp_path)
+    assert second.from_cache and second.result() == template
+    changed = PendingDefinition(dataclasses.replace(spec, instance_count=spec.instance_count + 1), cache_dir=tmp_path)
+    assert not changed.from_cache, "another spec must not reuse the template"
+    changed.result()
+    cached_file.write_text("{not json")
+    damaged = PendingDefinition(spec, cache_dir=tmp_path)
+    assert not damaged.from_cache and damaged.result() == template
