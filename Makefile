@@ -14,7 +14,7 @@ CDK := cdk
 # Extra CDK CLI arguments, e.g. CDK_ARGS="-c platform.account=123456789012"
 CDK_ARGS ?=
 
-.PHONY: setup setup-dev synth deploy test test-fast bench-synth bench-serving clean
+.PHONY: setup setup-dev synth deploy test test-fast lint format bench-synth bench-serving clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,17 @@ test: setup-dev
 
 test-fast: setup-dev
 	python -m pytest -m "not container and not slow"
+
+## Lint, format check and types; what CI runs before the tests.
+lint: setup-dev
+	ruff check .
+	ruff format --check .
+	mypy
+
+## Rewrites the code into the project's format.
+format: setup-dev
+	ruff check --fix .
+	ruff format .
 
 ## Deploy rehearsal: the real CDK CLI deploys, updates and destroys the first Region against a local AWS emulator.
 .PHONY: rehearse

@@ -25,9 +25,7 @@ def create_app(**props) -> cdk.App:
 
 def build_platform(app: cdk.App, config: PlatformConfig) -> dict[str, RegionStage]:
     """Adds one stage per Region and the compliance packs that check every one of them."""
-    stages = {
-        region.region: RegionStage(app, stage_name(region.region), config=region) for region in config.regions
-    }
+    stages = {region.region: RegionStage(app, stage_name(region.region), config=region) for region in config.regions}
     add_compliance_packs(app)
     return stages
 

@@ -26,9 +26,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REGION_COUNTS = (1, 3, 6, 12)
 # Regions that all have zones a and b; the order decides which ones a smaller run uses.
 BENCH_REGIONS = (
-    "eu-west-1", "us-east-1", "ap-southeast-2", "eu-central-1", "us-west-2", "ap-northeast-1",
-    "eu-north-1", "ca-central-1", "ap-south-1", "sa-east-1", "eu-west-2", "us-east-2",
-)  # fmt: skip
+    "eu-west-1",
+    "us-east-1",
+    "ap-southeast-2",
+    "eu-central-1",
+    "us-west-2",
+    "ap-northeast-1",
+    "eu-north-1",
+    "ca-central-1",
+    "ap-south-1",
+    "sa-east-1",
+    "eu-west-2",
+    "us-east-2",
+)
 EMPTY_APP = "import aws_cdk as cdk; cdk.App().synth()"
 
 
@@ -67,15 +77,19 @@ def main() -> int:
         shutil.rmtree(DEFINITION_CACHE, ignore_errors=True)
         cold = timed_synth(["app.py"], context_for(count))
         times[count] = median(["app.py"], context_for(count))
-        print(f"{f'platform, {count} Region(s)':<26}{times[count]:>8.2f}{times[count] / empty:>9.2f}"
-              f"{cold:>8.2f}{cold / empty:>9.2f}")  # fmt: skip
+        print(
+            f"{f'platform, {count} Region(s)':<26}{times[count]:>8.2f}{times[count] / empty:>9.2f}"
+            f"{cold:>8.2f}{cold / empty:>9.2f}"
+        )
 
     per_region = (times[REGION_COUNTS[-1]] - times[3]) / (REGION_COUNTS[-1] - 3)
     three_ratio = times[3] / empty
     print(f"\nper further Region (3 -> 12, warm): {per_region:.2f} s = {per_region / empty:.3f} x empty")
     print(f"target 3 Regions <= 2.5 x empty (warm): {'met' if three_ratio <= 2.5 else 'NOT met'} ({three_ratio:.2f})")
-    print(f"target each further Region <= 0.15 x empty (warm): {'met' if per_region / empty <= 0.15 else 'NOT met'} "
-          f"({per_region / empty:.3f})")  # fmt: skip
+    print(
+        f"target each further Region <= 0.15 x empty (warm): {'met' if per_region / empty <= 0.15 else 'NOT met'} "
+        f"({per_region / empty:.3f})"
+    )
     return 0
 
 

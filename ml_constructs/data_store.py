@@ -83,16 +83,25 @@ class DataStore(Construct):
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccount",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-                         "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+                actions=[
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:DescribeKey",
+                ],
                 resources=["*"],
                 conditions={
                     "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                        )
                     }
                 },
             )
-        )  # fmt: skip
+        )
 
         self.access_log_bucket: s3.IBucket = s3.Bucket(
             self,
@@ -162,7 +171,8 @@ class DataStore(Construct):
             acknowledge(
                 self.access_log_bucket,
                 f"{pack}::{pack}-S3DefaultEncryptionKMS",
-                "S3 server access logging delivers only to buckets encrypted with SSE-S3; the logs hold no object data.",
+                "S3 server access logging delivers only to buckets encrypted "
+                "with SSE-S3; the logs hold no object data.",
             )
 
     def grant_read(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:

@@ -266,9 +266,13 @@ class ModelEndpoint(Construct):
             description="Runs one SageMaker endpoint: pulls its image, reads models/, writes capture/",
         )
         self._grant_execution(
-            image=image, data_store=data_store, vpc=vpc, subnets=subnets, security_groups=security_groups,
+            image=image,
+            data_store=data_store,
+            vpc=vpc,
+            subnets=subnets,
+            security_groups=security_groups,
             rollback_alarm_names=rollback_alarm_names.values(),
-        )  # fmt: skip
+        )
 
         container = (
             sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=model_package_arn)
@@ -430,30 +434,42 @@ class ModelEndpoint(Construct):
     def metric_overhead_latency(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
         """Time SageMaker adds around the container (p99, in microseconds)."""
         return self.metric(
-            "OverheadLatency", statistic="p99", period=period, unit=cloudwatch.Unit.MICROSECONDS,
+            "OverheadLatency",
+            statistic="p99",
+            period=period,
+            unit=cloudwatch.Unit.MICROSECONDS,
             label="Overhead latency p99",
-        )  # fmt: skip
+        )
 
     def metric_cpu_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
         """CPU use averaged over the instances, summed over each instance's vCPUs (0 to 100 × vCPUs)."""
         return self.metric(
-            "CPUUtilization", namespace=INSTANCE_NAMESPACE, statistic="Average", period=period,
+            "CPUUtilization",
+            namespace=INSTANCE_NAMESPACE,
+            statistic="Average",
+            period=period,
             label="CPU utilization (sum over vCPUs)",
-        )  # fmt: skip
+        )
 
     def metric_memory_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
         """Memory use of the fullest instance (Maximum, percent): one instance running out fails its requests."""
         return self.metric(
-            "MemoryUtilization", namespace=INSTANCE_NAMESPACE, statistic="Maximum", period=period,
+            "MemoryUtilization",
+            namespace=INSTANCE_NAMESPACE,
+            statistic="Maximum",
+            period=period,
             label="Memory utilization (fullest instance)",
-        )  # fmt: skip
+        )
 
     def metric_disk_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
         """Disk use of the fullest instance (Maximum, percent)."""
         return self.metric(
-            "DiskUtilization", namespace=INSTANCE_NAMESPACE, statistic="Maximum", period=period,
+            "DiskUtilization",
+            namespace=INSTANCE_NAMESPACE,
+            statistic="Maximum",
+            period=period,
             label="Disk utilization (fullest instance)",
-        )  # fmt: skip
+        )
 
     def metric_server_error_rate(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
         """5XX responses as a percentage of invocations; no datapoint while there is no traffic."""
@@ -530,12 +546,14 @@ class ModelEndpoint(Construct):
                 actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 resources=[
                     stack.format_arn(
-                        service="logs", resource="log-group", resource_name="/aws/sagemaker/Endpoints/*",
+                        service="logs",
+                        resource="log-group",
+                        resource_name="/aws/sagemaker/Endpoints/*",
                         arn_format=ArnFormat.COLON_RESOURCE_NAME,
                     )
                 ],
             )
-        )  # fmt: skip
+        )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="EndpointMetrics",

@@ -193,7 +193,9 @@ DEFINITION_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "pipeline
 
 def cache_key(spec: PipelineSpec) -> str:
     """Changes whenever anything that shapes the template does: the spec, this generator, the SDK's version."""
-    content = "\n".join([spec.to_json(), Path(__file__).read_text(encoding="utf-8"), importlib.metadata.version("sagemaker")])
+    content = "\n".join(
+        [spec.to_json(), Path(__file__).read_text(encoding="utf-8"), importlib.metadata.version("sagemaker")]
+    )
     return hashlib.sha256(content.encode()).hexdigest()
 
 

@@ -102,9 +102,7 @@ class PrivateNetwork(Construct):
             description="VPC interface endpoints: HTTPS from inside the VPC only",
             allow_all_outbound=False,
         )
-        self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(cidr), HTTPS, "HTTPS from workloads in the VPC"
-        )
+        self.endpoint_security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS from workloads in the VPC")
 
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.subnets])
         for endpoint_id, service in INTERFACE_ENDPOINTS.items():

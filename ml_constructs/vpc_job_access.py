@@ -10,9 +10,12 @@ from aws_cdk import aws_iam as iam
 
 # EC2 authorizes these only on "*": they take no resource ARN.
 DESCRIBE_NETWORK_ACTIONS = (
-    "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
-    "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-)  # fmt: skip
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
 
 # For acknowledge_wildcard_resources: why the network-interface wildcard is as narrow as EC2 allows.
 NETWORK_INTERFACE_WILDCARD_REASONS = {
@@ -24,10 +27,13 @@ NETWORK_INTERFACE_WILDCARD_REASONS = {
 def select_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
     """``vpc.select_subnets(selection)``, which Python spells with the selection's fields as keywords."""
     return vpc.select_subnets(
-        availability_zones=selection.availability_zones, one_per_az=selection.one_per_az,
-        subnet_filters=selection.subnet_filters, subnet_group_name=selection.subnet_group_name,
-        subnets=selection.subnets, subnet_type=selection.subnet_type,
-    )  # fmt: skip
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        subnet_type=selection.subnet_type,
+    )
 
 
 def grant_vpc_network_interfaces(

@@ -35,10 +35,12 @@ USE_SPOT_PARAMETER = "UseSpotInstances"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlp", description="Operate the ML platform's deployed Regions.")
     parser.add_argument(
-        "--project-dir", type=Path, default=CHECKOUT,
+        "--project-dir",
+        type=Path,
+        default=CHECKOUT,
         help="the platform's project: its cdk.json lists the Regions and records promoted models, and cdk runs there "
         "(default: %(default)s)",
-    )  # fmt: skip
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_region(name: str, description: str) -> argparse.ArgumentParser:

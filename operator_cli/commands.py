@@ -276,10 +276,11 @@ def region_status(aws: boto3.Session, resources: RegionResources) -> dict[str, s
         "last executions": ", ".join(execution["PipelineExecutionStatus"] for execution in executions) or "none",
         "latest models": ", ".join(
             f"v{package.get('ModelPackageVersion')} {package['ModelApprovalStatus']}" for package in packages
-        ) or "none",
+        )
+        or "none",
         "endpoint": "none (no model promoted)",
         "instances": "-",
-    }  # fmt: skip
+    }
     if resources.serving is not None:
         endpoint = sagemaker.describe_endpoint(EndpointName=resources.endpoint_name)
         row["endpoint"] = endpoint["EndpointStatus"]

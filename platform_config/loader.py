@@ -78,7 +78,9 @@ def load_platform_config(context: Mapping[str, Any]) -> PlatformConfig:
 
     account = document.get("account")
     if account is not None and not (isinstance(account, str) and account.isdigit() and len(account) == 12):
-        problems.append(f"account: {account!r} is not allowed; allowed: a 12-digit AWS account ID, or null for offline synth")
+        problems.append(
+            f"account: {account!r} is not allowed; allowed: a 12-digit AWS account ID, or null for offline synth"
+        )
 
     environment_value = document.get("environment", "dev")
     try:
@@ -176,7 +178,10 @@ def _region_config(
         return None
     where = f"regions[{index}] ({region})"
     if region in seen_regions:
-        problems.append(f"{where}.region: {region} is listed twice (also regions[{seen_regions[region]}]); allowed: each Region once")
+        problems.append(
+            f"{where}.region: {region} is listed twice (also "
+            f"regions[{seen_regions[region]}]); allowed: each Region once"
+        )
     seen_regions.setdefault(region, index)
 
     zones = entry.get("availability_zones")
@@ -184,17 +189,20 @@ def _region_config(
     if not zones_ok or len(zones) < 2:
         problems.append(
             f"{where}.availability_zones: {zones!r} is not allowed; allowed: a list of at least 2 zones of {region}, "
-            f"e.g. [\"{region}a\", \"{region}b\"]"
+            f'e.g. ["{region}a", "{region}b"]'
         )
     else:
         problems += [
-            f"{where}.availability_zones: '{zone}' is not an Availability Zone of {region}; allowed: {region}a, {region}b, …"
+            f"{where}.availability_zones: '{zone}' is not an Availability Zone "
+            f"of {region}; allowed: {region}a, {region}b, …"
             for zone in zones
             if not availability_zone_belongs_to(zone, region)
         ]
         duplicates = sorted({zone for zone in zones if zones.count(zone) > 1})
         if duplicates:
-            problems.append(f"{where}.availability_zones: {', '.join(duplicates)} listed twice; allowed: each zone once")
+            problems.append(
+                f"{where}.availability_zones: {', '.join(duplicates)} listed twice; allowed: each zone once"
+            )
 
     overrides = {key: value for key, value in entry.items() if key not in _REGION_IDENTITY_KEYS}
     merged = _deep_merge(_deep_merge(environment_presets[environment], defaults), overrides)

@@ -28,8 +28,29 @@ class Environment(str, Enum):
 
 # Values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 _ML_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal)$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -63,7 +84,9 @@ def _schedule(value: str) -> str:
 
 def _retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
-        raise ValueError(f"{value} is not a CloudWatch Logs retention; allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        raise ValueError(
+            f"{value} is not a CloudWatch Logs retention; allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
     return value
 
 
@@ -214,7 +237,8 @@ class ServingSettings(_Section):
                 )
             elif region and match["region"] != region:
                 problems.append(
-                    f"model_package_arn is in {match['region']}; allowed: a package of this Region's registry ({region})"
+                    f"model_package_arn is in {match['region']}; allowed: a "
+                    f"package of this Region's registry ({region})"
                 )
         if self.model_data_url and not _S3_MODEL_URI.match(self.model_data_url):
             problems.append(

@@ -66,9 +66,14 @@ class Cdk:
         with log.open("w") as output:
             try:
                 result = subprocess.run(
-                    command, cwd=self.workdir, env=self.environment(), stdout=output, stderr=subprocess.STDOUT,
-                    timeout=self.timeout_seconds, check=False,
-                )  # fmt: skip
+                    command,
+                    cwd=self.workdir,
+                    env=self.environment(),
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    timeout=self.timeout_seconds,
+                    check=False,
+                )
             except subprocess.TimeoutExpired:
                 raise CommandFailed(
                     f"{step}: `cdk {' '.join(args)}` did not finish in {self.timeout_seconds:.0f} s"

@@ -109,8 +109,11 @@ def running_emulator(directory: Path) -> Iterator[Emulator]:
     log = (directory / "emulator.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "rehearsal.emulator", str(directory), "--max-seconds", str(EMULATOR_MAX_SECONDS)],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
     try:
         endpoint = _await_ready(process)
         yield Emulator(endpoint, directory / "emulator.crt")
@@ -153,8 +156,9 @@ class Rehearsal:
     def synth(self, name: str, overrides: dict[str, object]) -> tuple[Path, StageAssembly]:
         outdir = self.workdir / name
         with self.summary.step(f"cdk synth ({name})"):
-            self.cdk.run(f"synth-{name}", "synth", f"{self.stage}/*", "-o", str(outdir), "--quiet",
-                         *self.context_args(overrides))  # fmt: skip
+            self.cdk.run(
+                f"synth-{name}", "synth", f"{self.stage}/*", "-o", str(outdir), "--quiet", *self.context_args(overrides)
+            )
         return outdir, read_stage(outdir, self.stage, ACCOUNT)
 
     def stage_images(self, assembly: StageAssembly) -> None:

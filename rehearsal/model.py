@@ -107,9 +107,13 @@ def train(data_set: DataSet, hyperparameters: Mapping[str, str], job: Path) -> T
     (opt_ml / "input" / "config").mkdir(parents=True)
     (opt_ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
     result = subprocess.run(
-        [sys.executable, "-m", "tabular_xgboost", "train"], env=_environment(opt_ml), capture_output=True, text=True,
-        timeout=TRAINING_SECONDS, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "tabular_xgboost", "train"],
+        env=_environment(opt_ml),
+        capture_output=True,
+        text=True,
+        timeout=TRAINING_SECONDS,
+        check=False,
+    )
     (job / "train.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         failure = opt_ml / "output" / "failure"

@@ -73,9 +73,14 @@ class Mlp:
         if not executable.exists():
             raise CheckFailed(f"mlp is not installed next to {sys.executable}; run make setup")
         result = subprocess.run(
-            [str(executable), "--project-dir", str(self.project_dir), *arguments], cwd=self.project_dir,
-            env=environment or self.environment, capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
+            [str(executable), "--project-dir", str(self.project_dir), *arguments],
+            cwd=self.project_dir,
+            env=environment or self.environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         self.runs += 1
         run = MlpRun(arguments, result.returncode, result.stdout, result.stderr)
         log = self.logs / f"mlp-{self.runs:02d}-{arguments[0]}.log"
@@ -162,10 +167,13 @@ class PipelineStandIn:
         # A training job uploads <S3OutputPath><job name>/output/model.tar.gz; pipelines name jobs after the step.
         output_path = training["Arguments"]["OutputDataConfig"]["S3OutputPath"]
         model_uri = f"{output_path.rstrip('/')}/pipelines-{execution_id}-{training['Name']}/output/model.tar.gz"
-        arguments = _resolve(registration["Arguments"], {
-            f"Steps.{training['Name']}.ModelArtifacts.S3ModelArtifacts": model_uri,
-            "Execution.PipelineExecutionId": execution_id,
-        })  # fmt: skip
+        arguments = _resolve(
+            registration["Arguments"],
+            {
+                f"Steps.{training['Name']}.ModelArtifacts.S3ModelArtifacts": model_uri,
+                "Execution.PipelineExecutionId": execution_id,
+            },
+        )
         report_uri = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
         (report,) = model.validation_metrics.values()  # {"<metric>": {"value": x}}, the Evaluate step's format
         for uri, body in ((model_uri, model.archive.read_bytes()), (report_uri, json.dumps(report).encode())):
@@ -287,9 +295,13 @@ class OperatorPhase:
     def train_failing_at_quality_gate(self, data_uri: str) -> None:
         gate = "RejectModelOnDemand"  # --no-spot takes the pipeline's on-demand branch
         self.emulator.queue_pipeline_outcome(
-            self.region, self.pipeline, status="Failed", last_step=gate, failure_reason=QUALITY_GATE_FAILURE,
+            self.region,
+            self.pipeline,
+            status="Failed",
+            last_step=gate,
+            failure_reason=QUALITY_GATE_FAILURE,
             seconds_per_step=SECONDS_PER_STEP,
-        )  # fmt: skip
+        )
         run, execution = self._train(data_uri, "--no-spot", succeeds=False, saying=QUALITY_GATE_FAILURE)
         if (execution["PipelineExecutionStatus"], execution.get("FailureReason")) != ("Failed", QUALITY_GATE_FAILURE):
             raise CheckFailed(f"`{run.command}` failed, but the execution is {execution['PipelineExecutionStatus']}")

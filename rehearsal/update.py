@@ -54,15 +54,42 @@ def _next_retention(days: int) -> int:
 
 
 UPDATES: tuple[Update, ...] = (
-    Update("Data", "data.noncurrent_version_expiration_days", lambda s: s.data.noncurrent_version_expiration_days + 30,
-           "AWS::S3::Bucket", "LifecycleConfiguration"),
-    Update("Network", "log_retention_days", lambda s: _next_retention(s.log_retention_days), "AWS::Logs::LogGroup", "RetentionInDays"),
-    Update("Training", "training.quality_gate.threshold", lambda s: round(s.training.quality_gate.threshold * 1.1, 4),
-           "AWS::SageMaker::Pipeline", "PipelineDefinition"),
-    Update("Serving", "serving.max_capacity", lambda s: s.serving.max_capacity + 2,
-           "AWS::ApplicationAutoScaling::ScalableTarget", "MaxCapacity"),
-    Update("Serving", "alarms.model_latency_p99_ms", lambda s: s.alarms.model_latency_p99_ms * 2, "AWS::CloudWatch::Alarm", "Threshold"),
-)  # fmt: skip
+    Update(
+        "Data",
+        "data.noncurrent_version_expiration_days",
+        lambda s: s.data.noncurrent_version_expiration_days + 30,
+        "AWS::S3::Bucket",
+        "LifecycleConfiguration",
+    ),
+    Update(
+        "Network",
+        "log_retention_days",
+        lambda s: _next_retention(s.log_retention_days),
+        "AWS::Logs::LogGroup",
+        "RetentionInDays",
+    ),
+    Update(
+        "Training",
+        "training.quality_gate.threshold",
+        lambda s: round(s.training.quality_gate.threshold * 1.1, 4),
+        "AWS::SageMaker::Pipeline",
+        "PipelineDefinition",
+    ),
+    Update(
+        "Serving",
+        "serving.max_capacity",
+        lambda s: s.serving.max_capacity + 2,
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "MaxCapacity",
+    ),
+    Update(
+        "Serving",
+        "alarms.model_latency_p99_ms",
+        lambda s: s.alarms.model_latency_p99_ms * 2,
+        "AWS::CloudWatch::Alarm",
+        "Threshold",
+    ),
+)
 """Updates of the stacks a stage has, each deployed with ``-c`` on the command line."""
 
 MODEL_PACKAGE = "serving.model_package_arn"

@@ -17,24 +17,38 @@ class RegionStage(Stage):
 
     def __init__(self, scope: Construct, id: str, *, config: RegionConfig) -> None:
         super().__init__(scope, id, env=Environment(account=config.account, region=config.region))
-        self.data = DataStack(self, "Data", config=config, description=f"ML platform data, keys and alerts ({config.region})")
+        self.data = DataStack(
+            self, "Data", config=config, description=f"ML platform data, keys and alerts ({config.region})"
+        )
         self.network = NetworkStack(
-            self, "Network", config=config, key=self.data.data_store.key,
+            self,
+            "Network",
+            config=config,
+            key=self.data.data_store.key,
             description=f"ML platform private network ({config.region})",
-        )  # fmt: skip
+        )
         self.training = TrainingStack(
-            self, "Training", config=config, data_store=self.data.data_store, alerts=self.data.alerts,
+            self,
+            "Training",
+            config=config,
+            data_store=self.data.data_store,
+            alerts=self.data.alerts,
             network=self.network.network,
             description=f"ML platform training pipeline and model registry ({config.region})",
-        )  # fmt: skip
+        )
         serving = config.settings.serving
         # A Region serves only once its config names a model; until then it has no serving stack.
         self.serving: ServingStack | None = None
         if serving.model_package_arn or serving.model_data_url:
             self.serving = ServingStack(
-                self, "Serving", config=config, data_store=self.data.data_store, alerts=self.data.alerts,
-                network=self.network.network, pipeline_name=self.training.pipeline.pipeline_name,
+                self,
+                "Serving",
+                config=config,
+                data_store=self.data.data_store,
+                alerts=self.data.alerts,
+                network=self.network.network,
+                pipeline_name=self.training.pipeline.pipeline_name,
                 description=f"ML platform model serving ({config.region})",
-            )  # fmt: skip
+            )
         for key, value in sorted(config.settings.tags.items()):
             Tags.of(self).add(key, value)

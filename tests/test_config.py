@@ -54,7 +54,10 @@ BAD_INPUTS = {
     ),
     "fewer than two zones": (
         with_change("regions.0.availability_zones", ["eu-west-1a"]),
-        ["regions[0] (eu-west-1).availability_zones: ['eu-west-1a'] is not allowed; allowed: a list of at least 2 zones"],
+        [
+            "regions[0] (eu-west-1).availability_zones: ['eu-west-1a'] is "
+            "not allowed; allowed: a list of at least 2 zones"
+        ],
     ),
     "zone listed twice": (
         with_change("regions.0.availability_zones", ["eu-west-1a", "eu-west-1a"]),
@@ -95,7 +98,10 @@ BAD_INPUTS = {
     ),
     "typo in a settings key": (
         with_change("defaults.servng", {"max_capacity": 3}),
-        ["defaults.servng: unknown key; allowed: alarm_email, tags, log_retention_days, data, training, serving, alarms"],
+        [
+            "defaults.servng: unknown key; allowed: alarm_email, tags, "
+            "log_retention_days, data, training, serving, alarms"
+        ],
     ),
     "typo in a nested key": (
         with_change("regions.0.serving", {"max_capacty": 3}),
@@ -130,7 +136,10 @@ BAD_INPUTS = {
             "regions.0.serving",
             {"model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"},
         ),
-        ["regions[0] (eu-west-1).serving: model_package_arn is in us-east-1; allowed: a package of this Region's registry (eu-west-1)"],
+        [
+            "regions[0] (eu-west-1).serving: model_package_arn is in us-east-1; "
+            "allowed: a package of this Region's registry (eu-west-1)"
+        ],
     ),
     "scale-in faster than scale-out": (
         with_change("defaults.serving", {"scale_in_cooldown_seconds": 30, "scale_out_cooldown_seconds": 60}),
@@ -146,7 +155,10 @@ BAD_INPUTS = {
     ),
     "unknown quality metric": (
         with_change("defaults.training", {"quality_gate": {"metric": "f1"}}),
-        ["defaults.training.quality_gate.metric: 'f1' is not allowed; input should be 'auc', 'accuracy', 'rmse' or 'mae'"],
+        [
+            "defaults.training.quality_gate.metric: 'f1' is not allowed; "
+            "input should be 'auc', 'accuracy', 'rmse' or 'mae'"
+        ],
     ),
 }
 
@@ -229,10 +241,24 @@ def test_autoscaling_target_derives_from_measured_capacity():
 def test_bad_config_stops_the_real_cli_before_anything_is_written(cdk_cli, tmp_path):
     outdir = tmp_path / "out"
     result = subprocess.run(
-        [cdk_cli, "synth", "**", "--quiet", "-o", str(outdir),
-         "-c", "platform.environment=staging", "-c", "platform.regions.eu-west-1.serving.max_capacity=0"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            cdk_cli,
+            "synth",
+            "**",
+            "--quiet",
+            "-o",
+            str(outdir),
+            "-c",
+            "platform.environment=staging",
+            "-c",
+            "platform.regions.eu-west-1.serving.max_capacity=0",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 0
     assert "environment: 'staging' is not allowed; allowed: dev, prod" in result.stderr
     assert "regions[0] (eu-west-1).serving.max_capacity: '0' is not allowed" in result.stderr
@@ -253,11 +279,24 @@ def test_command_line_account_keeps_its_leading_zeros_and_numbers_are_converted(
 
 def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_message(cdk_cli, tmp_path):
     result = subprocess.run(
-        [cdk_cli, "synth", "**", "--quiet", "-o", str(tmp_path / "out"),
-         "-c", "platform.defaults.serving.traffic_shifting.mode=linear",
-         "-c", "platform.defaults.serving.traffic_shifting.step_percent=60"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            cdk_cli,
+            "synth",
+            "**",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+            "-c",
+            "platform.defaults.serving.traffic_shifting.mode=linear",
+            "-c",
+            "platform.defaults.serving.traffic_shifting.step_percent=60",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert result.returncode != 0
     assert "linear traffic routing moves 60% of the capacity per step; allowed:" in result.stderr
     assert "Traceback" not in result.stderr
@@ -265,6 +304,10 @@ def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_messag
 
 
 def test_a_command_line_null_removes_a_configured_model():
-    config = with_change("regions.0.serving", {"model_package_arn": "arn:aws:sagemaker:eu-west-1:123456789012:model-package/g/1"})
-    platform = load_platform_config({"platform": config, "platform.regions.eu-west-1.serving.model_package_arn": "null"})
+    config = with_change(
+        "regions.0.serving", {"model_package_arn": "arn:aws:sagemaker:eu-west-1:123456789012:model-package/g/1"}
+    )
+    platform = load_platform_config(
+        {"platform": config, "platform.regions.eu-west-1.serving.model_package_arn": "null"}
+    )
     assert platform.regions[0].settings.serving.model_package_arn is None

@@ -39,16 +39,21 @@ def test_stateful_logical_ids_are_pinned(platform, region):
 @pytest.mark.parametrize("region", REGIONS)
 def test_key_rotates_and_is_retained(platform, region):
     template = platform.template(region, "data")
-    template.has_resource("AWS::KMS::Key", {
-        "Properties": Match.object_like({"EnableKeyRotation": True}),
-        "DeletionPolicy": "Retain",
-        "UpdateReplacePolicy": "Retain",
-    })  # fmt: skip
+    template.has_resource(
+        "AWS::KMS::Key",
+        {
+            "Properties": Match.object_like({"EnableKeyRotation": True}),
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
 
 
 def test_key_policy_admits_only_this_accounts_logs_and_publishers(platform):
     key = only(platform.template("eu-west-1", "data"), "AWS::KMS::Key")
-    statements = {statement.get("Sid", "account-admin"): statement for statement in key["Properties"]["KeyPolicy"]["Statement"]}
+    statements = {
+        statement.get("Sid", "account-admin"): statement for statement in key["Properties"]["KeyPolicy"]["Statement"]
+    }
     logs = statements["AllowCloudWatchLogsOfThisAccount"]
     assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
@@ -65,7 +70,9 @@ def test_data_bucket_is_encrypted_with_the_regions_key_and_bucket_keys(platform,
     rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["BucketKeyEnabled"] is True
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
-    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": [PINNED_LOGICAL_IDS["AWS::KMS::Key"], "Arn"]}
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
+        "Fn::GetAtt": [PINNED_LOGICAL_IDS["AWS::KMS::Key"], "Arn"]
+    }
 
 
 def test_data_bucket_is_private_versioned_logged_and_retained(platform):
@@ -73,8 +80,11 @@ def test_data_bucket_is_private_versioned_logged_and_retained(platform):
     properties = bucket["Properties"]
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
     assert properties["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
-    }  # fmt: skip
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     assert properties["LoggingConfiguration"] == {
         "DestinationBucketName": {"Ref": "DataStoreAccessLogBucket1888864D"},
@@ -89,7 +99,9 @@ def test_data_bucket_lifecycle(platform):
     rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
     assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     assert rules["ExpireNoncurrentVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
-    assert rules["IntelligentTiering"]["Transitions"] == [{"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 0}]
+    assert rules["IntelligentTiering"]["Transitions"] == [
+        {"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 0}
+    ]
     assert all(rule["Status"] == "Enabled" for rule in rules.values())
 
 
@@ -97,10 +109,13 @@ def test_data_bucket_lifecycle(platform):
 def test_bucket_policies_deny_plain_http_and_old_tls(platform, bucket_id):
     template = platform.template("eu-west-1", "data")
     policy = next(
-        policy for policy in resources(template, "AWS::S3::BucketPolicy").values()
+        policy
+        for policy in resources(template, "AWS::S3::BucketPolicy").values()
         if policy["Properties"]["Bucket"] == {"Ref": bucket_id}
-    )  # fmt: skip
-    denies = [statement for statement in policy["Properties"]["PolicyDocument"]["Statement"] if statement["Effect"] == "Deny"]
+    )
+    denies = [
+        statement for statement in policy["Properties"]["PolicyDocument"]["Statement"] if statement["Effect"] == "Deny"
+    ]
     conditions = [statement["Condition"] for statement in denies]
     assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
     assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in conditions
@@ -118,17 +133,37 @@ def test_access_log_bucket_uses_encryption_that_access_logging_supports_and_expi
 
 def test_alert_topic_is_encrypted_ssl_only_and_subscribed(platform):
     template = platform.template("eu-west-1", "data")
-    template.has_resource_properties("AWS::SNS::Topic", {
-        "KmsMasterKeyId": {"Fn::GetAtt": [PINNED_LOGICAL_IDS["AWS::KMS::Key"], "Arn"]},
-    })  # fmt: skip
-    template.has_resource_properties("AWS::SNS::Subscription", {
-        "Protocol": "email", "Endpoint": "ml-platform-alerts@example.com",
-    })  # fmt: skip
-    template.has_resource_properties("AWS::SNS::TopicPolicy", {
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Deny", "Action": "sns:Publish", "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        })])},
-    })  # fmt: skip
+    template.has_resource_properties(
+        "AWS::SNS::Topic",
+        {
+            "KmsMasterKeyId": {"Fn::GetAtt": [PINNED_LOGICAL_IDS["AWS::KMS::Key"], "Arn"]},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "ml-platform-alerts@example.com",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "sns:Publish",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
 
 
 def test_configured_tags_reach_every_taggable_resource(platform):
@@ -162,15 +197,23 @@ def test_grants_are_scoped_to_prefixes_with_exact_actions():
 
 
 def test_write_grants_cannot_read_or_list():
-    statements = _grant_statements(lambda store, role: store.grant_write(role, DataPrefix.MODELS, DataPrefix.EVALUATION))
-    actions = {action for statement in statements for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])}
+    statements = _grant_statements(
+        lambda store, role: store.grant_write(role, DataPrefix.MODELS, DataPrefix.EVALUATION)
+    )
+    actions = {
+        action
+        for statement in statements
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
     assert actions == {"s3:PutObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "kms:Decrypt"}
     object_statement = next(statement for statement in statements if "s3:PutObject" in statement["Action"])
     assert "models/*" in str(object_statement["Resource"]) and "evaluation/*" in str(object_statement["Resource"])
 
 
 def test_the_whole_bucket_is_never_granted():
-    with pytest.raises(ValueError, match="DataStore grants need at least one DataPrefix; the whole bucket is never granted"):
+    with pytest.raises(
+        ValueError, match="DataStore grants need at least one DataPrefix; the whole bucket is never granted"
+    ):
         _grant_statements(lambda store, role: store.grant_read(role))
 
 

@@ -17,7 +17,6 @@ from scripts.lint_templates import lint_assembly, stack_templates
 from tests.conftest import PROJECT_ROOT, shipped_context
 
 
-
 def _report_entries(report: dict, key: str) -> list[tuple[str, str, dict]]:
     return [
         (plugin["pluginName"], construct["constructPath"], entry)
@@ -36,14 +35,18 @@ def test_compliance_report_is_clean(request, fixture):
 
 def test_every_acknowledgment_names_one_rule_on_one_construct_and_gives_a_reason(platform):
     acknowledged = [
-        entry for entry in _report_entries(platform.validation_report, "suppressedViolations") if entry[0] in COMPLIANCE_PACKS
+        entry
+        for entry in _report_entries(platform.validation_report, "suppressedViolations")
+        if entry[0] in COMPLIANCE_PACKS
     ]
     assert acknowledged, "the report has no audit trail of acknowledgments"
     for pack, path, entry in acknowledged:
         assert entry["acknowledgedId"] == f"{pack}::{entry['ruleName']}" or entry["acknowledgedId"].startswith(
             f"{pack}::{entry['ruleName']}["
         ), f"broad acknowledgment at {path}: {entry['acknowledgedId']}"
-        assert path.startswith(entry["acknowledgedAt"] + "/"), f"acknowledged above the resource: {entry['acknowledgedAt']}"
+        assert path.startswith(entry["acknowledgedAt"] + "/"), (
+            f"acknowledged above the resource: {entry['acknowledgedAt']}"
+        )
         assert entry["acknowledgedAt"].count("/") >= 2, f"acknowledged on a whole stack: {entry['acknowledgedAt']}"
         assert len(entry["reason"]) >= 40, f"{path}: a reviewer needs a real reason, got {entry['reason']!r}"
 
@@ -76,11 +79,23 @@ def test_the_cli_fails_synth_on_an_unacknowledged_finding(cdk_cli, tmp_path):
     """Stacks inside stages are only checked when selected, which is why `make synth` selects '**'."""
     (tmp_path / "careless_app.py").write_text(CARELESS_APP)
     result = subprocess.run(
-        [cdk_cli, "synth", "**", "--quiet", "-o", str(tmp_path / "out"),
-         "--app", f"{sys.executable} {tmp_path / 'careless_app.py'}"],
-        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            cdk_cli,
+            "synth",
+            "**",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+            "--app",
+            f"{sys.executable} {tmp_path / 'careless_app.py'}",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert result.returncode != 0
     assert "AwsSolutions-S1" in result.stderr
     assert "Synthesis finished with errors" in result.stderr
@@ -107,8 +122,13 @@ def test_real_cli_synthesizes_without_network_credentials_or_aws_environment(cdk
     # A fresh network namespace has no interfaces but a down loopback: nothing outside is reachable.
     result = subprocess.run(
         ["unshare", "--net", cdk_cli, "synth", "**", "--quiet", "-o", str(outdir)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     templates = list(stack_templates(outdir))
     assert len(templates) >= 2

@@ -10,8 +10,15 @@ from ml_constructs import DataStore, PrivateNetwork
 from tests.conftest import shipped_context
 
 EXPECTED_INTERFACE_SERVICES = {
-    "sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "monitoring", "sts", "kms",
-}  # fmt: skip
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "monitoring",
+    "sts",
+    "kms",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +39,12 @@ def test_subnets_are_isolated_and_span_the_configured_zones(platform, network):
 
 
 def test_there_is_no_way_to_the_internet(network):
-    for resource_type in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::VPCGatewayAttachment"):
+    for resource_type in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::VPCGatewayAttachment",
+    ):
         network.resource_count_is(resource_type, 0)
     for route in network.find_resources("AWS::EC2::Route").values():
         assert "GatewayId" not in route["Properties"] and "NatGatewayId" not in route["Properties"]
@@ -64,19 +76,29 @@ def test_endpoints_accept_https_from_the_vpc_only(network):
     for group in groups.values():
         for rule in group["Properties"].get("SecurityGroupIngress", []):
             assert rule["CidrIp"] != "0.0.0.0/0"
-    network.has_resource_properties("AWS::EC2::SecurityGroup", {
-        "GroupDescription": "VPC interface endpoints: HTTPS from inside the VPC only",
-        "SecurityGroupIngress": [Match.object_like({"CidrIp": "10.40.0.0/16", "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp"})],
-        "SecurityGroupEgress": [Match.object_like({"CidrIp": "255.255.255.255/32"})],
-    })  # fmt: skip
+    network.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": "VPC interface endpoints: HTTPS from inside the VPC only",
+            "SecurityGroupIngress": [
+                Match.object_like({"CidrIp": "10.40.0.0/16", "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp"})
+            ],
+            "SecurityGroupEgress": [Match.object_like({"CidrIp": "255.255.255.255/32"})],
+        },
+    )
 
 
 def test_flow_logs_capture_everything_into_an_encrypted_log_group_with_retention(network):
-    network.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"})
-    network.has_resource("AWS::Logs::LogGroup", {
-        "Properties": {"RetentionInDays": 365, "KmsKeyId": Match.any_value()},
-        "DeletionPolicy": "Retain",
-    })  # fmt: skip
+    network.has_resource_properties(
+        "AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"}
+    )
+    network.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {"RetentionInDays": 365, "KmsKeyId": Match.any_value()},
+            "DeletionPolicy": "Retain",
+        },
+    )
 
 
 def test_network_refers_only_to_its_own_regions_key(platform):
@@ -91,7 +113,10 @@ def _network_stack(**props) -> PrivateNetwork:
 
 
 def test_one_zone_is_refused():
-    with pytest.raises(ValueError, match=r"PrivateNetwork needs at least 2 distinct Availability Zones; got \['eu-west-1a', 'eu-west-1a'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"PrivateNetwork needs at least 2 distinct Availability Zones; got \['eu-west-1a', 'eu-west-1a'\]",
+    ):
         _network_stack(availability_zones=["eu-west-1a", "eu-west-1a"])
 
 
@@ -99,9 +124,19 @@ def test_workload_groups_have_no_ingress_and_https_egress_only():
     network = _network_stack(availability_zones=["eu-west-1a", "eu-west-1b"])
     network.add_workload_security_group(network, "Workload", description="test workload")
     template = Template.from_stack(cdk.Stack.of(network))
-    template.has_resource_properties("AWS::EC2::SecurityGroup", {
-        "GroupDescription": "test workload",
-        "SecurityGroupEgress": [{"CidrIp": "0.0.0.0/0", "Description": "AWS APIs through the VPC endpoints",
-                                 "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp"}],
-        "SecurityGroupIngress": Match.absent(),
-    })  # fmt: skip
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": "test workload",
+            "SecurityGroupEgress": [
+                {
+                    "CidrIp": "0.0.0.0/0",
+                    "Description": "AWS APIs through the VPC endpoints",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpProtocol": "tcp",
+                }
+            ],
+            "SecurityGroupIngress": Match.absent(),
+        },
+    )

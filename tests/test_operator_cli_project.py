@@ -83,7 +83,10 @@ def test_the_cli_names_the_pipelines_own_parameters() -> None:
 def test_a_project_directory_without_cdk_json_is_one_line_and_exit_status_1(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "operator_cli", "--project-dir", str(tmp_path), "status"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stderr == f"mlp: cannot read {tmp_path / 'cdk.json'}: No such file or directory\n"

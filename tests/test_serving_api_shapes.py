@@ -60,7 +60,9 @@ def request_problems(resource_type: str, properties: dict) -> list[str]:
         shape = request_shape(operation_name)
         request = {name: value for name, value in properties.items() if name in shape.members}
         request |= {
-            name: value for name, value in GENERATED_NAMES.items() if name in shape.required_members and name not in request
+            name: value
+            for name, value in GENERATED_NAMES.items()
+            if name in shape.required_members and name not in request
         }
         carried |= request.keys()
         problems += shape_problems(request, shape, operation_name)
@@ -104,28 +106,42 @@ def test_every_sagemaker_resource_of_the_platform_is_a_valid_api_request(platfor
 
 BAD_PROPERTIES = {
     "a count that is not a number": (
-        "AWS::SageMaker::EndpointConfig", ("ProductionVariants", 0, "InitialInstanceCount"), "two",
+        "AWS::SageMaker::EndpointConfig",
+        ("ProductionVariants", 0, "InitialInstanceCount"),
+        "two",
         "InitialInstanceCount",
     ),
     "a member the API does not know": (
-        "AWS::SageMaker::EndpointConfig", ("ProductionVariants", 0, "InstanceCount"), 2, "InstanceCount",
+        "AWS::SageMaker::EndpointConfig",
+        ("ProductionVariants", 0, "InstanceCount"),
+        2,
+        "InstanceCount",
     ),
     "a variant name outside the pattern": (
-        "AWS::SageMaker::EndpointConfig", ("ProductionVariants", 0, "VariantName"), "All_Traffic", "VariantName",
+        "AWS::SageMaker::EndpointConfig",
+        ("ProductionVariants", 0, "VariantName"),
+        "All_Traffic",
+        "VariantName",
     ),
     "a traffic routing type the API does not offer": (
         "AWS::SageMaker::Endpoint",
         ("DeploymentConfig", "BlueGreenUpdatePolicy", "TrafficRoutingConfiguration", "Type"),
-        "GRADUAL", "Type",
+        "GRADUAL",
+        "Type",
     ),
     "a deployment longer than SageMaker allows": (
-        "AWS::SageMaker::Endpoint", ("DeploymentConfig", "BlueGreenUpdatePolicy", "MaximumExecutionTimeoutInSeconds"),
-        86400, "MaximumExecutionTimeoutInSeconds",
+        "AWS::SageMaker::Endpoint",
+        ("DeploymentConfig", "BlueGreenUpdatePolicy", "MaximumExecutionTimeoutInSeconds"),
+        86400,
+        "MaximumExecutionTimeoutInSeconds",
     ),
     "a property CloudFormation would not pass on": (
-        "AWS::SageMaker::Model", ("ModelDataUrl",), "s3://b/m.tar.gz", "ModelDataUrl",
+        "AWS::SageMaker::Model",
+        ("ModelDataUrl",),
+        "s3://b/m.tar.gz",
+        "ModelDataUrl",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD_PROPERTIES, ids=list(BAD_PROPERTIES))

@@ -33,9 +33,12 @@ def endpoint_stack(**props) -> tuple[cdk.Stack, ModelEndpoint]:
     app = cdk.App(context=shipped_context())
     stack = cdk.Stack(app, "Serving", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     vpc = ec2.Vpc(
-        stack, "Vpc", availability_zones=props.pop("availability_zones", ["eu-west-1a", "eu-west-1b"]), nat_gateways=0,
+        stack,
+        "Vpc",
+        availability_zones=props.pop("availability_zones", ["eu-west-1a", "eu-west-1b"]),
+        nat_gateways=0,
         subnet_configuration=[ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
-    )  # fmt: skip
+    )
     defaults = dict(
         image=ModelImage(stack, "Image"),
         model_package_arn=PACKAGE_ARN,
@@ -144,7 +147,7 @@ BAD_PROPS = {
             capacity_schedules=[CapacitySchedule("night", appscaling.Schedule.cron(hour="20", minute="0"), 1, 2)],
         ),
         "capacity schedule 'night': min_capacity is 1 with high_availability; allowed: 2 or more",
-    ),  # fmt: skip
+    ),
     "vCPUs that cannot be derived": (
         dict(instance_type="ml.m5.metal"),
         "cannot derive the vCPUs of ml.m5.metal; allowed: give vcpus_per_instance",
@@ -234,16 +237,24 @@ def test_linear_routing_and_schedules_are_rendered():
     _, endpoint = one(template, "AWS::SageMaker::Endpoint")
     policy = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
     assert policy["TrafficRoutingConfiguration"] == {
-        "Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}, "WaitIntervalInSeconds": 180,
-    }  # fmt: skip
+        "Type": "LINEAR",
+        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+        "WaitIntervalInSeconds": 180,
+    }
     assert policy["MaximumExecutionTimeoutInSeconds"] == 4 * 180 + 120 + 3600
     _, target = one(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert target["Properties"]["ScheduledActions"] == [
-        {"ScheduledActionName": "night", "Schedule": "cron(0 20 * * ? *)",
-         "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2}},
-        {"ScheduledActionName": "day", "Schedule": "cron(0 6 * * ? *)",
-         "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 6}},
-    ]  # fmt: skip
+        {
+            "ScheduledActionName": "night",
+            "Schedule": "cron(0 20 * * ? *)",
+            "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2},
+        },
+        {
+            "ScheduledActionName": "day",
+            "Schedule": "cron(0 6 * * ? *)",
+            "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 6},
+        },
+    ]
 
 
 def test_instance_storage_types_leave_the_volume_to_hardware_encryption_and_say_why():
@@ -323,11 +334,19 @@ def test_metric_helpers_use_sagemakers_namespaces_statistics_and_units():
 def test_alarm_thresholds_follow_the_instance_type_and_period():
     stack, endpoint = endpoint_stack(instance_type="ml.c5.2xlarge", max_capacity=6)
     alarms = EndpointAlarms(
-        stack, "Alarms", endpoint=endpoint, topic=sns.Topic(stack, "Topic"), max_requests_per_second_per_instance=50,
-        cpu_utilization_percent=70, invocations_per_instance_percent_of_max=80, period=cdk.Duration.minutes(5),
-    )  # fmt: skip
-    threshold = {name: stack.resolve(getattr(alarms, name).node.default_child.threshold) for name in (
-        "cpu_utilization", "invocations_per_instance", "instance_count_at_max")}  # fmt: skip
+        stack,
+        "Alarms",
+        endpoint=endpoint,
+        topic=sns.Topic(stack, "Topic"),
+        max_requests_per_second_per_instance=50,
+        cpu_utilization_percent=70,
+        invocations_per_instance_percent_of_max=80,
+        period=cdk.Duration.minutes(5),
+    )
+    threshold = {
+        name: stack.resolve(getattr(alarms, name).node.default_child.threshold)
+        for name in ("cpu_utilization", "invocations_per_instance", "instance_count_at_max")
+    }
     assert threshold == {
         "cpu_utilization": 70 * 8,  # summed over the 8 vCPUs of ml.c5.2xlarge
         "invocations_per_instance": 50 * 300 * 0.8,  # per 5-minute Sum
@@ -339,9 +358,16 @@ def test_bad_alarm_settings_are_rejected_at_once():
     stack, endpoint = endpoint_stack()
     with pytest.raises(ValueError) as raised:
         EndpointAlarms(
-            stack, "Alarms", endpoint=endpoint, topic=sns.Topic(stack, "Topic"), max_requests_per_second_per_instance=0,
-            server_error_rate_percent=150, period=cdk.Duration.seconds(30), evaluation_periods=2, datapoints_to_alarm=3,
-        )  # fmt: skip
+            stack,
+            "Alarms",
+            endpoint=endpoint,
+            topic=sns.Topic(stack, "Topic"),
+            max_requests_per_second_per_instance=0,
+            server_error_rate_percent=150,
+            period=cdk.Duration.seconds(30),
+            evaluation_periods=2,
+            datapoints_to_alarm=3,
+        )
     message = str(raised.value)
     assert message.startswith("Invalid EndpointAlarms Serving/Alarms (4 problem(s)):")
     for expected in (

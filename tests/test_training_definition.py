@@ -138,7 +138,7 @@ def at_run_time(value: Any, parameters: dict[str, Any]) -> Any:
             return parameters[path]
         if kind == "Execution":
             return {"PipelineExecutionId": "ab12cd34ef56"}[path]
-        step, _, path = path.partition(".")
+        _step, _, path = path.partition(".")
         return STEP_PROPERTIES[path]
     if "Std:Join" in value:
         join = value["Std:Join"]
@@ -162,6 +162,8 @@ REQUESTS = {
     "Model": ("CreateModel", {"ModelName": "pipelines-ab12cd34-CreateModelSpot-Ab12Cd"}),
     "RegisterModel": ("CreateModelPackage", {}),
 }
+
+
 def request_problems(step: dict, parameters: dict[str, Any]) -> list[str]:
     operation, generated = REQUESTS[step["Type"]]
     request = {**generated, **at_run_time(step["Arguments"], parameters)}
@@ -199,14 +201,18 @@ BAD_ARGUMENTS = {
     "a missing required member": ("EvaluateSpot", ("RoleArn",), None),
     "a value outside the enum": ("PredictTestSetSpot", ("TransformInput", "SplitType"), "Lines"),
     "a volume larger than SageMaker allows": (
-        "EvaluateSpot", ("ProcessingResources", "ClusterConfig", "VolumeSizeInGB"), 20000,
+        "EvaluateSpot",
+        ("ProcessingResources", "ClusterConfig", "VolumeSizeInGB"),
+        20000,
     ),
     "an entrypoint that is not a list": ("EvaluateSpot", ("AppSpecification", "ContainerEntrypoint"), "evaluate"),
     "too many metric definitions": (
-        "TrainSpot", ("AlgorithmSpecification", "MetricDefinitions"), [{"Name": "m", "Regex": "r"}] * 41,
+        "TrainSpot",
+        ("AlgorithmSpecification", "MetricDefinitions"),
+        [{"Name": "m", "Regex": "r"}] * 41,
     ),
     "a group name outside the pattern": ("RegisterModelSpot", ("ModelPackageGroupName",), "models_v1"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD_ARGUMENTS, ids=list(BAD_ARGUMENTS))
@@ -243,8 +249,8 @@ def test_spot_training_checkpoints_per_execution_and_on_demand_waits_for_nothing
     assert choice["Arguments"]["Conditions"] == [
         {"Type": "Equals", "LeftValue": {"Get": "Parameters.UseSpotInstances"}, "RightValue": True}
     ]
-    assert [step["Name"] for step in choice["Arguments"]["IfSteps"]][0] == "TrainSpot"
-    assert [step["Name"] for step in choice["Arguments"]["ElseSteps"]][0] == "TrainOnDemand"
+    assert next(step["Name"] for step in choice["Arguments"]["IfSteps"]) == "TrainSpot"
+    assert next(step["Name"] for step in choice["Arguments"]["ElseSteps"]) == "TrainOnDemand"
 
 
 def test_every_job_is_isolated_in_the_private_subnets_and_encrypted_with_the_regions_key(platform, definition):
@@ -401,19 +407,29 @@ def test_the_parameters_let_an_execution_choose_data_instances_spot_and_threshol
 # --- Offline and deterministic -------------------------------------------------------------------------------
 
 SPEC = PipelineSpec(
-    instance_type="ml.m5.xlarge", instance_count=2, use_spot_instances=False, volume_size_gb=50,
-    max_runtime_seconds=1800, max_wait_seconds=3600, evaluation_instance_type="ml.m5.large",
+    instance_type="ml.m5.xlarge",
+    instance_count=2,
+    use_spot_instances=False,
+    volume_size_gb=50,
+    max_runtime_seconds=1800,
+    max_wait_seconds=3600,
+    evaluation_instance_type="ml.m5.large",
     hyperparameters=(("num_round", "50"), ("task", "regression")),
     metric_definitions=(("validation:rmse", "rmse=([0-9.]+)"),),
-    quality_metric="rmse", quality_threshold=4.5,
-)  # fmt: skip
+    quality_metric="rmse",
+    quality_threshold=4.5,
+)
 
 
 def run_generator(*, environment: dict[str, str], prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*prefix, sys.executable, "-s", "-P", str(GENERATOR), SPEC.to_json()],
-        env=environment, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -440,7 +456,7 @@ def test_the_generator_refuses_any_network_access_even_one_the_sdk_would_swallow
         "except PermissionError as refused:\n"
         "    print(refused)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert "Synth is offline" in result.stdout, result.stderr
 
 
@@ -466,8 +482,13 @@ def test_synth_without_network_aws_environment_or_home_config_gives_the_same_tra
     }
     result = subprocess.run(
         [shutil.which("unshare"), "--net", sys.executable, "app.py"],
-        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     (template_file,) = (tmp_path / "cdk.out" / f"assembly-MlPlatform-{REGION}").glob("*Training*.template.json")
     offline = json.loads(template_file.read_text())
@@ -494,12 +515,18 @@ def test_regions_with_the_same_training_settings_share_one_generation(monkeypatc
 
 def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_regenerated(tmp_path):
     spec = PipelineSpec(
-        instance_type="ml.m5.xlarge", instance_count=1, use_spot_instances=True, volume_size_gb=30,
-        max_runtime_seconds=3600, max_wait_seconds=7200, evaluation_instance_type="ml.m5.large",
+        instance_type="ml.m5.xlarge",
+        instance_count=1,
+        use_spot_instances=True,
+        volume_size_gb=30,
+        max_runtime_seconds=3600,
+        max_wait_seconds=7200,
+        evaluation_instance_type="ml.m5.large",
         hyperparameters=(("target_column", "label"), ("task", "classification")),
-        metric_definitions=(("validation:auc", "validation-auc=([0-9.]+)"),), quality_metric="auc",
+        metric_definitions=(("validation:auc", "validation-auc=([0-9.]+)"),),
+        quality_metric="auc",
         quality_threshold=0.75,
-    )  # fmt: skip
+    )
     first = PendingDefinition(spec, cache_dir=tmp_path)
     assert not first.from_cache
     template = first.result()

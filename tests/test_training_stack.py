@@ -89,8 +89,11 @@ def test_the_execution_role_reaches_only_its_prefixes_of_the_regions_bucket(plat
     }
     listing = [statement for statement in statements.values() if _actions(statement) == ["s3:ListBucket"]]
     assert sorted(prefix for statement in listing for prefix in statement["Condition"]["StringLike"]["s3:prefix"]) == [
-        "checkpoints/*", "datasets/*", "evaluation/*", "models/*",
-    ]  # fmt: skip
+        "checkpoints/*",
+        "datasets/*",
+        "evaluation/*",
+        "models/*",
+    ]
 
 
 def test_the_execution_role_encrypts_volumes_and_outputs_with_the_regions_key_only(platform):
@@ -203,7 +206,7 @@ def test_the_model_package_group_is_retained_under_its_pinned_logical_id(platfor
 
 def test_the_pipeline_runs_with_the_pipeline_role_after_its_roles_and_registry_exist(platform):
     template = platform.template_json("eu-west-1", "training")
-    ((logical_id, pipeline),) = [
+    ((_logical_id, pipeline),) = [
         (k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::SageMaker::Pipeline"
     ]
     assert pipeline["Properties"]["PipelineName"] == "mlplatform-eu-west-1-training-pipeline"
@@ -287,9 +290,12 @@ def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
     app = cdk.App(context=shipped_context())
     stack = cdk.Stack(app, "Training", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     vpc = ec2.Vpc(
-        stack, "Vpc", availability_zones=["eu-west-1a", "eu-west-1b"], nat_gateways=0,
+        stack,
+        "Vpc",
+        availability_zones=["eu-west-1a", "eu-west-1b"],
+        nat_gateways=0,
         subnet_configuration=[ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
-    )  # fmt: skip
+    )
     defaults = dict(
         image=ModelImage(stack, "Image"),
         data_store=DataStore(stack, "Data"),
@@ -347,9 +353,12 @@ def test_a_scheduled_retraining_may_only_start_this_pipeline():
     stack, pipeline = pipeline_stack()
     key = kms.Key(stack, "TopicKey")
     PipelineNotifications(
-        stack, "Notifications", pipeline=pipeline, topic=sns.Topic(stack, "Topic", master_key=key),
+        stack,
+        "Notifications",
+        pipeline=pipeline,
+        topic=sns.Topic(stack, "Topic", master_key=key),
         retrain_schedule=events.Schedule.expression("cron(0 3 ? * MON *)"),
-    )  # fmt: skip
+    )
     template = Template.from_stack(stack)
     (schedule,) = [rule for rule in _rules(template).values() if "ScheduleExpression" in rule]
     assert schedule["ScheduleExpression"] == "cron(0 3 ? * MON *)"
@@ -366,7 +375,9 @@ def test_pipeline_metrics_are_the_pipelines_own():
     _, pipeline = pipeline_stack(pipeline_name="churn-training")
     failed = pipeline.metric_executions_failed()
     assert (failed.namespace, failed.metric_name, failed.statistic) == (
-        "AWS/Sagemaker/ModelBuildingPipeline", "ExecutionFailed", "Sum",
-    )  # fmt: skip
+        "AWS/Sagemaker/ModelBuildingPipeline",
+        "ExecutionFailed",
+        "Sum",
+    )
     assert failed.dimensions == {"PipelineName": "churn-training"}
     assert pipeline.metric_execution_duration().statistic == "Maximum"

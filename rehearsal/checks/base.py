@@ -138,10 +138,14 @@ class DeployedStack:
 
     def _ref(self, name: str) -> Any:
         pseudo = {
-            "AWS::AccountId": ACCOUNT, "AWS::Region": self.region, "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": self.name, "AWS::StackId": self.description["StackId"],
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Region": self.region,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.name,
+            "AWS::StackId": self.description["StackId"],
             "AWS::NoValue": _NO_VALUE,
-        }  # fmt: skip
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self._parameters:

@@ -99,8 +99,10 @@ def _find_change_set(backend: Any, name_or_arn: str, stack_name_or_id: str | Non
         return backend.change_sets[name_or_arn]
     for change_set in backend.change_sets.values():
         if change_set.change_set_name == name_or_arn and stack_name_or_id in (
-            None, change_set.stack_name, change_set.stack_id,
-        ):  # fmt: skip
+            None,
+            change_set.stack_name,
+            change_set.stack_id,
+        ):
             return change_set
     return None
 
@@ -137,7 +139,7 @@ def _execute_change_set(
         del self.change_sets[change_set_id]
     try:
         change_set.apply()
-    except Exception as error:  # noqa: BLE001 - whatever fails, AWS reports it the same way
+    except Exception as error:
         # AWS answers ExecuteChangeSet at once and reports failures through the stack's status and
         # events, which is where the CLI looks. moto does not roll back; the status says so.
         failure = error if isinstance(error, ResourceFailed) else ResourceFailed(stack.name, _STACK, _describe(error))
@@ -282,15 +284,17 @@ def _update_with_replacements(update: Any) -> Any:
         update(self, template, parameters)
         definitions = template["Resources"]
         replaced = {
-            logical_id for logical_id, old in before.items()
+            logical_id
+            for logical_id, old in before.items()
             if logical_id in definitions and _physical_id(self._parsed_resources.get(logical_id)) != old
-        }  # fmt: skip
+        }
         # As CloudFormation does: update what refers to a replaced resource, in turn, until nothing else changes.
         while replaced:
             dependents = sorted(
-                logical_id for logical_id, definition in definitions.items()
+                logical_id
+                for logical_id, definition in definitions.items()
                 if _references(definition) & replaced and self._parsed_resources.get(logical_id) is not None
-            )  # fmt: skip
+            )
             replaced = set()
             for logical_id in dependents:
                 old = _physical_id(self._parsed_resources[logical_id])

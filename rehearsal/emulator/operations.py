@@ -58,9 +58,18 @@ from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, PIPELINE_OUT
 
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
 ENDPOINT_STATUSES = frozenset(
-    {"OutOfService", "Creating", "Updating", "SystemUpdating", "RollingBack", "InService", "Deleting", "Failed",
-     "UpdateRollbackFailed"}
-)  # fmt: skip
+    {
+        "OutOfService",
+        "Creating",
+        "Updating",
+        "SystemUpdating",
+        "RollingBack",
+        "InService",
+        "Deleting",
+        "Failed",
+        "UpdateRollbackFailed",
+    }
+)
 SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
 """Statuses in which SageMaker routes requests: an update or rollback keeps the old fleet serving."""
 MODEL_SERVER_TIMEOUT_SECONDS = 60

@@ -498,8 +498,13 @@ class SnsSubscription(_Resource, CloudFormationModel):
     REPLACED_BY = ("Endpoint", "Protocol", "TopicArn", "Region")
     # Attributes that SetSubscriptionAttributes takes; the policies among them are JSON text.
     _ATTRIBUTE_PROPERTIES = (
-        "DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn",
-    )  # fmt: skip
+        "DeliveryPolicy",
+        "FilterPolicy",
+        "FilterPolicyScope",
+        "RawMessageDelivery",
+        "RedrivePolicy",
+        "SubscriptionRoleArn",
+    )
 
     def __init__(self, account_id: str, region_name: str, name: str, properties: dict[str, Any]) -> None:
         super().__init__(account_id, region_name, name, properties)
@@ -575,9 +580,18 @@ class _SecurityGroupRule(_Resource):
     PEER: ClassVar[str]
     PREFIX_LIST: ClassVar[str]
     REPLACED_BY = (
-        "GroupId", "GroupName", "IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6",
-        "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId",
-    )  # fmt: skip
+        "GroupId",
+        "GroupName",
+        "IpProtocol",
+        "FromPort",
+        "ToPort",
+        "CidrIp",
+        "CidrIpv6",
+        "SourceSecurityGroupId",
+        "DestinationSecurityGroupId",
+        "SourcePrefixListId",
+        "DestinationPrefixListId",
+    )
 
     def __init__(self, account_id: str, region_name: str, name: str, properties: dict[str, Any]) -> None:
         super().__init__(account_id, region_name, name, properties)

@@ -48,9 +48,19 @@ def test_execute_change_set_computes_outputs_and_exports(stacks: Stacks) -> None
 
 def test_a_failing_resource_fails_the_stack_and_names_itself(stacks: Stacks) -> None:
     name = stacks.unique_name()
-    described = stacks.deploy(name, {"Pager": {"Type": "AWS::SNS::Subscription", "Properties": {
-        "TopicArn": "arn:aws:sns:eu-west-1:123456789012:no-such-topic", "Protocol": "email", "Endpoint": "a@example.com",
-    }}})  # fmt: skip
+    described = stacks.deploy(
+        name,
+        {
+            "Pager": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {
+                    "TopicArn": "arn:aws:sns:eu-west-1:123456789012:no-such-topic",
+                    "Protocol": "email",
+                    "Endpoint": "a@example.com",
+                },
+            }
+        },
+    )
     assert described["StackStatus"] == "CREATE_FAILED"
     assert "Pager" in described["StackStatusReason"]
     events = stacks.cloudformation.describe_stack_events(StackName=name)["StackEvents"]
@@ -63,9 +73,13 @@ def test_change_sets_are_found_per_stack_and_missing_ones_are_not_found(stacks: 
     for name in (first, second):
         stacks.deploy(name, {"Topic": {"Type": "AWS::SNS::Topic"}})
         cloudformation.create_change_set(
-            StackName=name, ChangeSetName="pending", ChangeSetType="UPDATE",
-            TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "Other": {"Type": "AWS::SNS::Topic"}}}),
-        )  # fmt: skip
+            StackName=name,
+            ChangeSetName="pending",
+            ChangeSetType="UPDATE",
+            TemplateBody=json.dumps(
+                {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "Other": {"Type": "AWS::SNS::Topic"}}}
+            ),
+        )
     assert cloudformation.describe_change_set(ChangeSetName="pending", StackName=second)["StackName"] == second
 
     cloudformation.delete_change_set(ChangeSetName="pending", StackName=first)
@@ -83,10 +97,17 @@ def test_an_update_keeps_an_ssm_typed_parameter_by_its_previous_value(stacks: St
     parameters = {"Version": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": f"/{name}/version"}}
     stacks.deploy(name, {"Topic": {"Type": "AWS::SNS::Topic"}}, Parameters=parameters)
     change_set = stacks.cloudformation.create_change_set(
-        StackName=name, ChangeSetName="update", ChangeSetType="UPDATE",
-        TemplateBody=json.dumps({"Parameters": parameters, "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "More": {"Type": "AWS::SNS::Topic"}}}),
+        StackName=name,
+        ChangeSetName="update",
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps(
+            {
+                "Parameters": parameters,
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "More": {"Type": "AWS::SNS::Topic"}},
+            }
+        ),
         Parameters=[{"ParameterKey": "Version", "UsePreviousValue": True}],
-    )  # fmt: skip
+    )
     stacks.cloudformation.execute_change_set(ChangeSetName=change_set["Id"])
     described = stacks.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     assert described["StackStatus"] == "UPDATE_COMPLETE"
@@ -95,10 +116,24 @@ def test_an_update_keeps_an_ssm_typed_parameter_by_its_previous_value(stacks: St
 
 def test_get_stack_output_resolves_another_stacks_output(stacks: Stacks) -> None:
     producer, consumer = stacks.unique_name(), stacks.unique_name()
-    stacks.deploy(producer, {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": []}}}},
-                  Outputs={"KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}})  # fmt: skip
-    stacks.deploy(consumer, {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {
-        "KmsKeyId": {"Fn::GetStackOutput": {"StackName": producer, "Region": "eu-west-1", "OutputName": "KeyArn"}}}}})  # fmt: skip
+    stacks.deploy(
+        producer,
+        {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": []}}}},
+        Outputs={"KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}},
+    )
+    stacks.deploy(
+        consumer,
+        {
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "KmsKeyId": {
+                        "Fn::GetStackOutput": {"StackName": producer, "Region": "eu-west-1", "OutputName": "KeyArn"}
+                    }
+                },
+            }
+        },
+    )
     key_arn = stacks.cloudformation.describe_stacks(StackName=producer)["Stacks"][0]["Outputs"][0]["OutputValue"]
     group = stacks.client("logs").describe_log_groups(logGroupNamePrefix=stacks.physical_ids(consumer)["Logs"])[
         "logGroups"
@@ -117,13 +152,29 @@ def test_an_update_moto_cannot_apply_fails_instead_of_dropping_the_resource(stac
 
 def _model_and_config(image: str) -> dict:
     return {
-        "Model": {"Type": "AWS::SageMaker::Model", "Properties": {"ExecutionRoleArn": ROLE, "PrimaryContainer": {"Image": image}}},
-        "Config": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [{
-            "VariantName": "AllTraffic", "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
-            "InstanceType": "ml.m5.large", "InitialInstanceCount": 1, "InitialVariantWeight": 1,
-        }]}},
-        "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Properties": {"EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}},
-    }  # fmt: skip
+        "Model": {
+            "Type": "AWS::SageMaker::Model",
+            "Properties": {"ExecutionRoleArn": ROLE, "PrimaryContainer": {"Image": image}},
+        },
+        "Config": {
+            "Type": "AWS::SageMaker::EndpointConfig",
+            "Properties": {
+                "ProductionVariants": [
+                    {
+                        "VariantName": "AllTraffic",
+                        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
+                        "InstanceType": "ml.m5.large",
+                        "InitialInstanceCount": 1,
+                        "InitialVariantWeight": 1,
+                    }
+                ]
+            },
+        },
+        "Endpoint": {
+            "Type": "AWS::SageMaker::Endpoint",
+            "Properties": {"EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}},
+        },
+    }
 
 
 def test_replacing_a_resource_updates_what_refers_to_it(stacks: Stacks) -> None:
@@ -150,22 +201,55 @@ def test_an_unchanged_resource_without_properties_is_not_replaced(stacks: Stacks
 
 NETWORK = {
     "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.40.0.0/16"}},
-    "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.40.0.0/20", "AvailabilityZone": "eu-west-1a"}},
+    "Subnet": {
+        "Type": "AWS::EC2::Subnet",
+        "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.40.0.0/20", "AvailabilityZone": "eu-west-1a"},
+    },
     "Routes": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
-    "Association": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {"RouteTableId": {"Ref": "Routes"}, "SubnetId": {"Ref": "Subnet"}}},
-    "Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
-        "GroupDescription": "endpoints", "VpcId": {"Ref": "Vpc"},
-        "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}]}},
-    "S3": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
-        "VpcId": {"Ref": "Vpc"}, "ServiceName": "com.amazonaws.eu-west-1.s3", "RouteTableIds": [{"Ref": "Routes"}]}},
-    "Sts": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
-        "VpcId": {"Ref": "Vpc"}, "ServiceName": "com.amazonaws.eu-west-1.sts", "VpcEndpointType": "Interface",
-        "SubnetIds": [{"Ref": "Subnet"}], "SecurityGroupIds": [{"Fn::GetAtt": ["Group", "GroupId"]}], "PrivateDnsEnabled": True}},
+    "Association": {
+        "Type": "AWS::EC2::SubnetRouteTableAssociation",
+        "Properties": {"RouteTableId": {"Ref": "Routes"}, "SubnetId": {"Ref": "Subnet"}},
+    },
+    "Group": {
+        "Type": "AWS::EC2::SecurityGroup",
+        "Properties": {
+            "GroupDescription": "endpoints",
+            "VpcId": {"Ref": "Vpc"},
+            "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}],
+        },
+    },
+    "S3": {
+        "Type": "AWS::EC2::VPCEndpoint",
+        "Properties": {
+            "VpcId": {"Ref": "Vpc"},
+            "ServiceName": "com.amazonaws.eu-west-1.s3",
+            "RouteTableIds": [{"Ref": "Routes"}],
+        },
+    },
+    "Sts": {
+        "Type": "AWS::EC2::VPCEndpoint",
+        "Properties": {
+            "VpcId": {"Ref": "Vpc"},
+            "ServiceName": "com.amazonaws.eu-west-1.sts",
+            "VpcEndpointType": "Interface",
+            "SubnetIds": [{"Ref": "Subnet"}],
+            "SecurityGroupIds": [{"Fn::GetAtt": ["Group", "GroupId"]}],
+            "PrivateDnsEnabled": True,
+        },
+    },
     "FlowLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 365}},
-    "FlowLog": {"Type": "AWS::EC2::FlowLog", "Properties": {
-        "ResourceId": {"Ref": "Vpc"}, "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
-        "LogGroupName": {"Ref": "FlowLogs"}, "DeliverLogsPermissionArn": ROLE}},
-}  # fmt: skip
+    "FlowLog": {
+        "Type": "AWS::EC2::FlowLog",
+        "Properties": {
+            "ResourceId": {"Ref": "Vpc"},
+            "ResourceType": "VPC",
+            "TrafficType": "ALL",
+            "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": {"Ref": "FlowLogs"},
+            "DeliverLogsPermissionArn": ROLE,
+        },
+    },
+}
 
 
 def test_a_network_is_created_as_stated_and_deleted_in_dependency_order(stacks: Stacks) -> None:
@@ -196,27 +280,74 @@ def _bucket(noncurrent_days: int) -> dict:
     """As the CDK writes it: the log bucket's delivery grant names the data bucket, so it comes after it."""
     return {
         "Logs": {"Type": "AWS::S3::Bucket"},
-        "LogsPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Logs"}, "PolicyDocument": {
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-                "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Logs", "Arn"]}, "/data/*"]]},
-                "Condition": {"ArnLike": {"aws:SourceArn": {"Fn::GetAtt": ["Bucket", "Arn"]}}}}]}}},
-        "Key": {"Type": "AWS::KMS::Key", "Properties": {
-            "KeyPolicy": {"Version": "2012-10-17", "Statement": []}, "Tags": [{"Key": "project", "Value": "ml-platform"}]}},
-        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"BucketKeyEnabled": True, "ServerSideEncryptionByDefault": {
-                "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]}}}]},
-            "VersioningConfiguration": {"Status": "Enabled"},
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            "LoggingConfiguration": {"DestinationBucketName": {"Ref": "Logs"}, "LogFilePrefix": "data/"},
-            "LifecycleConfiguration": {"Rules": [{"Id": "Noncurrent", "Status": "Enabled",
-                                                  "NoncurrentVersionExpiration": {"NoncurrentDays": noncurrent_days}}]},
-            "Tags": [{"Key": "project", "Value": "ml-platform"}]}},
-        "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": {
-            "Version": "2012-10-17", "Statement": SSL_ONLY}}},
-    }  # fmt: skip
+        "LogsPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "Logs"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Logs", "Arn"]}, "/data/*"]]},
+                            "Condition": {"ArnLike": {"aws:SourceArn": {"Fn::GetAtt": ["Bucket", "Arn"]}}},
+                        }
+                    ],
+                },
+            },
+        },
+        "Key": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                "Tags": [{"Key": "project", "Value": "ml-platform"}],
+            },
+        },
+        "Bucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {
+                            "BucketKeyEnabled": True,
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]},
+                            },
+                        }
+                    ]
+                },
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LoggingConfiguration": {"DestinationBucketName": {"Ref": "Logs"}, "LogFilePrefix": "data/"},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "Noncurrent",
+                            "Status": "Enabled",
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": noncurrent_days},
+                        }
+                    ]
+                },
+                "Tags": [{"Key": "project", "Value": "ml-platform"}],
+            },
+        },
+        "Policy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "Bucket"},
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": SSL_ONLY},
+            },
+        },
+    }
 
 
 def test_bucket_properties_are_applied_and_updated(stacks: Stacks) -> None:

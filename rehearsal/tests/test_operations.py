@@ -23,24 +23,62 @@ REJECTION = "Quality gate: the model's auc on the test set is 0.61, which is bel
 
 def _definition() -> str:
     """The platform pipeline's shape, small: a parameter picks a branch, a report decides the gate."""
-    gate = {"Name": "Gate", "Type": "Condition", "Arguments": {
-        "Conditions": [{"Type": "GreaterThanOrEqualTo", "RightValue": {"Get": "Parameters.Threshold"}, "LeftValue": {
-            "Std:JsonGet": {"Path": "auc.value", "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.Report"}}}}],
-        "IfSteps": [{"Name": "Register", "Type": "RegisterModel", "Arguments": {}}],
-        "ElseSteps": [{"Name": "Reject", "Type": "Fail", "Arguments": {
-            "ErrorMessage": {"Std:Join": {"On": "", "Values": ["Quality gate: ", {"Get": "Parameters.Threshold"}]}}}}],
-    }}  # fmt: skip
-    return json.dumps({
-        "Version": "2020-12-01",
-        "Parameters": [{"Name": "UseSpot", "Type": "Boolean", "DefaultValue": True},
-                       {"Name": "Threshold", "Type": "Float", "DefaultValue": 0.75}],
-        "Steps": [{"Name": "ChooseCapacity", "Type": "Condition", "Arguments": {
-            "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Parameters.UseSpot"}, "RightValue": True}],
-            "IfSteps": [{"Name": "TrainSpot", "Type": "Training", "DisplayName": "Train on spot", "Arguments": {}},
-                        {"Name": "Evaluate", "Type": "Processing", "Arguments": {}}, gate],
-            "ElseSteps": [{"Name": "TrainOnDemand", "Type": "Training", "Arguments": {}}],
-        }}],
-    })  # fmt: skip
+    gate = {
+        "Name": "Gate",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [
+                {
+                    "Type": "GreaterThanOrEqualTo",
+                    "RightValue": {"Get": "Parameters.Threshold"},
+                    "LeftValue": {
+                        "Std:JsonGet": {
+                            "Path": "auc.value",
+                            "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.Report"},
+                        }
+                    },
+                }
+            ],
+            "IfSteps": [{"Name": "Register", "Type": "RegisterModel", "Arguments": {}}],
+            "ElseSteps": [
+                {
+                    "Name": "Reject",
+                    "Type": "Fail",
+                    "Arguments": {
+                        "ErrorMessage": {
+                            "Std:Join": {"On": "", "Values": ["Quality gate: ", {"Get": "Parameters.Threshold"}]}
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    return json.dumps(
+        {
+            "Version": "2020-12-01",
+            "Parameters": [
+                {"Name": "UseSpot", "Type": "Boolean", "DefaultValue": True},
+                {"Name": "Threshold", "Type": "Float", "DefaultValue": 0.75},
+            ],
+            "Steps": [
+                {
+                    "Name": "ChooseCapacity",
+                    "Type": "Condition",
+                    "Arguments": {
+                        "Conditions": [
+                            {"Type": "Equals", "LeftValue": {"Get": "Parameters.UseSpot"}, "RightValue": True}
+                        ],
+                        "IfSteps": [
+                            {"Name": "TrainSpot", "Type": "Training", "DisplayName": "Train on spot", "Arguments": {}},
+                            {"Name": "Evaluate", "Type": "Processing", "Arguments": {}},
+                            gate,
+                        ],
+                        "ElseSteps": [{"Name": "TrainOnDemand", "Type": "Training", "Arguments": {}}],
+                    },
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -75,9 +113,12 @@ def test_execution_steps_follow_the_definition_along_the_branches_the_parameters
     on_spot = sagemaker.start_pipeline_execution(PipelineName=pipeline)["PipelineExecutionArn"]
     assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=on_spot)["PipelineExecutionStatus"] == "Succeeded"
     assert _steps(sagemaker, on_spot) == [
-        ("ChooseCapacity", "Succeeded"), ("TrainSpot", "Succeeded"), ("Evaluate", "Succeeded"), ("Gate", "Succeeded"),
+        ("ChooseCapacity", "Succeeded"),
+        ("TrainSpot", "Succeeded"),
+        ("Evaluate", "Succeeded"),
+        ("Gate", "Succeeded"),
         ("Register", "Succeeded"),
-    ]  # fmt: skip
+    ]
     newest_first = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=on_spot)["PipelineExecutionSteps"]
     assert [step["StepName"] for step in newest_first][:2] == ["Register", "Gate"]
     chosen = {step["StepName"]: step for step in newest_first}
@@ -104,9 +145,12 @@ def test_a_queued_failure_unfolds_step_by_step_and_reports_its_reason(
     execution = _finished(sagemaker, arn)
     assert (execution["PipelineExecutionStatus"], execution["FailureReason"]) == ("Failed", REJECTION)
     assert _steps(sagemaker, arn) == [
-        ("ChooseCapacity", "Succeeded"), ("TrainSpot", "Succeeded"), ("Evaluate", "Succeeded"), ("Gate", "Succeeded"),
+        ("ChooseCapacity", "Succeeded"),
+        ("TrainSpot", "Succeeded"),
+        ("Evaluate", "Succeeded"),
+        ("Gate", "Succeeded"),
         ("Reject", "Failed"),
-    ]  # fmt: skip
+    ]
     steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
     assert steps[0]["FailureReason"] == REJECTION
     assert {s["StepName"]: s.get("Metadata") for s in steps}["Gate"] == {"Condition": {"Outcome": "False"}}
@@ -135,8 +179,14 @@ class _EchoModel(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         status = 400 if body == b"bad" else 200
-        answer = json.dumps({"path": self.path, "contentType": self.headers["Content-Type"],
-                             "accept": self.headers.get("Accept"), "body": body.decode()}).encode()  # fmt: skip
+        answer = json.dumps(
+            {
+                "path": self.path,
+                "contentType": self.headers["Content-Type"],
+                "accept": self.headers.get("Accept"),
+                "body": body.decode(),
+            }
+        ).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -185,8 +235,11 @@ def test_invocations_reach_the_model_server_of_the_endpoints_model(
             EndpointName=name, ContentType="text/csv", Accept="application/json", Body=b"1,2"
         )
         assert json.loads(answer["Body"].read()) == {
-            "path": "/invocations", "contentType": "text/csv", "accept": "application/json", "body": "1,2",
-        }  # fmt: skip
+            "path": "/invocations",
+            "contentType": "text/csv",
+            "accept": "application/json",
+            "body": "1,2",
+        }
         assert (answer["ContentType"], answer["InvokedProductionVariant"]) == ("application/json", "AllTraffic")
 
         with pytest.raises(ClientError) as refused:

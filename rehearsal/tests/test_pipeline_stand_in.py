@@ -39,11 +39,22 @@ def _definition(bucket: str, group: str) -> str:
         },
         "ModelMetrics": {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report}}},
     }
-    return json.dumps({"Version": "2020-12-01", "Steps": [
-        {"Name": "Train", "Type": "Training", "Arguments": {
-            "HyperParameters": HYPERPARAMETERS, "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models/"}}},
-        {"Name": "Register", "Type": "RegisterModel", "Arguments": register},
-    ]})  # fmt: skip
+    return json.dumps(
+        {
+            "Version": "2020-12-01",
+            "Steps": [
+                {
+                    "Name": "Train",
+                    "Type": "Training",
+                    "Arguments": {
+                        "HyperParameters": HYPERPARAMETERS,
+                        "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models/"},
+                    },
+                },
+                {"Name": "Register", "Type": "RegisterModel", "Arguments": register},
+            ],
+        }
+    )
 
 
 @pytest.mark.slow

@@ -20,9 +20,16 @@ def test_sagemaker_pipeline(stacks: Stacks) -> None:
     name, pipeline = stacks.unique_name(), stacks.unique_name("pipeline")
 
     def resources(threshold: float) -> dict:
-        return {"Pipeline": {"Type": "AWS::SageMaker::Pipeline", "Properties": {
-            "PipelineName": pipeline, "RoleArn": ROLE, "PipelineDefinition": {"PipelineDefinitionBody": _definition(threshold)},
-        }}}  # fmt: skip
+        return {
+            "Pipeline": {
+                "Type": "AWS::SageMaker::Pipeline",
+                "Properties": {
+                    "PipelineName": pipeline,
+                    "RoleArn": ROLE,
+                    "PipelineDefinition": {"PipelineDefinitionBody": _definition(threshold)},
+                },
+            }
+        }
 
     assert stacks.deploy(name, resources(0.75))["StackStatus"] == "CREATE_COMPLETE"
     sagemaker = stacks.client("sagemaker")
@@ -39,9 +46,19 @@ def test_sagemaker_pipeline(stacks: Stacks) -> None:
 
 def test_sagemaker_model_package_group(stacks: Stacks) -> None:
     name, group = stacks.unique_name(), stacks.unique_name("models")
-    stacks.deploy(name, {"Group": {"Type": "AWS::SageMaker::ModelPackageGroup", "Properties": {
-        "ModelPackageGroupName": group, "ModelPackageGroupDescription": "candidates",
-    }}}, Outputs={"Arn": {"Value": {"Fn::GetAtt": ["Group", "ModelPackageGroupArn"]}}})  # fmt: skip
+    stacks.deploy(
+        name,
+        {
+            "Group": {
+                "Type": "AWS::SageMaker::ModelPackageGroup",
+                "Properties": {
+                    "ModelPackageGroupName": group,
+                    "ModelPackageGroupDescription": "candidates",
+                },
+            }
+        },
+        Outputs={"Arn": {"Value": {"Fn::GetAtt": ["Group", "ModelPackageGroupArn"]}}},
+    )
     described = stacks.client("sagemaker").describe_model_package_group(ModelPackageGroupName=group)
     assert described["ModelPackageGroupDescription"] == "candidates"
     assert stacks.physical_ids(name)["Group"] == described["ModelPackageGroupArn"]
@@ -51,23 +68,39 @@ def test_sagemaker_model_package_group(stacks: Stacks) -> None:
 
 
 def _scalable_target(max_capacity: int, schedule: str) -> dict:
-    return {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
-        "ServiceNamespace": "sagemaker", "ResourceId": "endpoint/serving/variant/AllTraffic",
-        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount", "MinCapacity": 1, "MaxCapacity": max_capacity,
-        "RoleARN": ROLE, "ScheduledActions": [{
-            "ScheduledActionName": "night", "Schedule": schedule, "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2},
-        }],
-    }}  # fmt: skip
+    return {
+        "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+        "Properties": {
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": "endpoint/serving/variant/AllTraffic",
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+            "MinCapacity": 1,
+            "MaxCapacity": max_capacity,
+            "RoleARN": ROLE,
+            "ScheduledActions": [
+                {
+                    "ScheduledActionName": "night",
+                    "Schedule": schedule,
+                    "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2},
+                }
+            ],
+        },
+    }
 
 
 def _scaling_policy(target_value: float) -> dict:
-    return {"Type": "AWS::ApplicationAutoScaling::ScalingPolicy", "Properties": {
-        "PolicyName": "invocations", "PolicyType": "TargetTrackingScaling", "ScalingTargetId": {"Ref": "Target"},
-        "TargetTrackingScalingPolicyConfiguration": {
-            "TargetValue": target_value,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+    return {
+        "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "Properties": {
+            "PolicyName": "invocations",
+            "PolicyType": "TargetTrackingScaling",
+            "ScalingTargetId": {"Ref": "Target"},
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": target_value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            },
         },
-    }}  # fmt: skip
+    }
 
 
 def test_application_autoscaling_target_and_policy(stacks: Stacks) -> None:
@@ -104,27 +137,61 @@ def test_cloudwatch_metric_and_composite_alarms(stacks: Stacks) -> None:
 
     def resources(threshold: float) -> dict:
         return {
-            "Latency": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-                "Namespace": "AWS/SageMaker", "MetricName": "ModelLatency", "ExtendedStatistic": "p99", "Period": 60,
-                "EvaluationPeriods": 5, "DatapointsToAlarm": 3, "Threshold": threshold,
-                "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": [topic],
-                "Dimensions": [{"Name": "EndpointName", "Value": "serving"}],
-            }},
-            "ErrorRate": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-                "EvaluationPeriods": 5, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": [topic],
-                "Metrics": [
-                    {"Id": "rate", "Expression": "100 * errors / invocations", "ReturnData": True},
-                    {"Id": "errors", "ReturnData": False, "MetricStat": {"Metric": {
-                        "Namespace": "AWS/SageMaker", "MetricName": "Invocation5XXErrors"}, "Period": 60, "Stat": "Sum"}},
-                    {"Id": "invocations", "ReturnData": False, "MetricStat": {"Metric": {
-                        "Namespace": "AWS/SageMaker", "MetricName": "Invocations"}, "Period": 60, "Stat": "Sum"}},
-                ],
-            }},
-            "Health": {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {
-                "AlarmRule": {"Fn::Join": ["", ["ALARM(", {"Ref": "Latency"}, ") OR ALARM(", {"Ref": "ErrorRate"}, ")"]]},
-                "AlarmActions": [topic],
-            }},
-        }  # fmt: skip
+            "Latency": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "Namespace": "AWS/SageMaker",
+                    "MetricName": "ModelLatency",
+                    "ExtendedStatistic": "p99",
+                    "Period": 60,
+                    "EvaluationPeriods": 5,
+                    "DatapointsToAlarm": 3,
+                    "Threshold": threshold,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                    "AlarmActions": [topic],
+                    "Dimensions": [{"Name": "EndpointName", "Value": "serving"}],
+                },
+            },
+            "ErrorRate": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "EvaluationPeriods": 5,
+                    "Threshold": 1,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                    "AlarmActions": [topic],
+                    "Metrics": [
+                        {"Id": "rate", "Expression": "100 * errors / invocations", "ReturnData": True},
+                        {
+                            "Id": "errors",
+                            "ReturnData": False,
+                            "MetricStat": {
+                                "Metric": {"Namespace": "AWS/SageMaker", "MetricName": "Invocation5XXErrors"},
+                                "Period": 60,
+                                "Stat": "Sum",
+                            },
+                        },
+                        {
+                            "Id": "invocations",
+                            "ReturnData": False,
+                            "MetricStat": {
+                                "Metric": {"Namespace": "AWS/SageMaker", "MetricName": "Invocations"},
+                                "Period": 60,
+                                "Stat": "Sum",
+                            },
+                        },
+                    ],
+                },
+            },
+            "Health": {
+                "Type": "AWS::CloudWatch::CompositeAlarm",
+                "Properties": {
+                    "AlarmRule": {
+                        "Fn::Join": ["", ["ALARM(", {"Ref": "Latency"}, ") OR ALARM(", {"Ref": "ErrorRate"}, ")"]]
+                    },
+                    "AlarmActions": [topic],
+                },
+            },
+        }
 
     stacks.deploy(name, resources(250))
     ids = stacks.physical_ids(name)
@@ -147,15 +214,31 @@ def test_cloudwatch_metric_and_composite_alarms(stacks: Stacks) -> None:
 
 def test_s3_bucket_policy(stacks: Stacks) -> None:
     name = stacks.unique_name()
-    policy = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
-        "Resource": [{"Fn::GetAtt": ["Bucket", "Arn"]}, {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]}],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]}  # fmt: skip
-    stacks.deploy(name, {
-        "Bucket": {"Type": "AWS::S3::Bucket"},
-        "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": policy}},
-    })  # fmt: skip
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": [
+                    {"Fn::GetAtt": ["Bucket", "Arn"]},
+                    {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
+                ],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    stacks.deploy(
+        name,
+        {
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Policy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": policy},
+            },
+        },
+    )
     bucket = stacks.physical_ids(name)["Bucket"]
     deployed = json.loads(stacks.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
     assert deployed["Statement"][0]["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
@@ -168,18 +251,31 @@ def test_sns_subscription_and_topic_policy(stacks: Stacks) -> None:
     name = stacks.unique_name()
 
     def policy(sid: str) -> dict:
-        return {"Version": "2012-10-17", "Statement": [{
-            "Sid": sid, "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-            "Resource": {"Ref": "Topic"},
-        }]}  # fmt: skip
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": {"Ref": "Topic"},
+                }
+            ],
+        }
 
     def resources(sid: str) -> dict:
         return {
             "Topic": {"Type": "AWS::SNS::Topic"},
-            "Pager": {"Type": "AWS::SNS::Subscription", "Properties": {
-                "TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "oncall@example.com"}},
-            "Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [{"Ref": "Topic"}], "PolicyDocument": policy(sid)}},
-        }  # fmt: skip
+            "Pager": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {"TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "oncall@example.com"},
+            },
+            "Policy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {"Topics": [{"Ref": "Topic"}], "PolicyDocument": policy(sid)},
+            },
+        }
 
     stacks.deploy(name, resources("Alarms"))
     ids, sns = stacks.physical_ids(name), stacks.client("sns")
@@ -200,16 +296,34 @@ def test_sns_subscription_and_topic_policy(stacks: Stacks) -> None:
 def test_security_group_rules_without_ports_and_egress(stacks: Stacks) -> None:
     name = stacks.unique_name()
     group = {"Fn::GetAtt": ["Group", "GroupId"]}
-    stacks.deploy(name, {
-        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}},
-        "Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "jobs", "VpcId": {"Ref": "Vpc"}}},
-        "EspIn": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
-            "GroupId": group, "IpProtocol": "50", "SourceSecurityGroupId": group}},
-        "EspOut": {"Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
-            "GroupId": group, "IpProtocol": "50", "DestinationSecurityGroupId": group}},
-        "TcpIn": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
-            "GroupId": group, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.9.0.0/16"}},
-    })  # fmt: skip
+    stacks.deploy(
+        name,
+        {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}},
+            "Group": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"GroupDescription": "jobs", "VpcId": {"Ref": "Vpc"}},
+            },
+            "EspIn": {
+                "Type": "AWS::EC2::SecurityGroupIngress",
+                "Properties": {"GroupId": group, "IpProtocol": "50", "SourceSecurityGroupId": group},
+            },
+            "EspOut": {
+                "Type": "AWS::EC2::SecurityGroupEgress",
+                "Properties": {"GroupId": group, "IpProtocol": "50", "DestinationSecurityGroupId": group},
+            },
+            "TcpIn": {
+                "Type": "AWS::EC2::SecurityGroupIngress",
+                "Properties": {
+                    "GroupId": group,
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "CidrIp": "10.9.0.0/16",
+                },
+            },
+        },
+    )
     ids, ec2 = stacks.physical_ids(name), stacks.client("ec2")
     rules = ec2.describe_security_group_rules(SecurityGroupRuleIds=[ids["EspIn"], ids["EspOut"], ids["TcpIn"]])[
         "SecurityGroupRules"
@@ -234,8 +348,16 @@ def test_cdk_metadata_is_recorded_as_a_no_op(stacks: Stacks) -> None:
 
 def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
     assert set(stacks.emulator.inventory()["registeredTypes"]) == {
-        "AWS::SageMaker::Pipeline", "AWS::SageMaker::ModelPackageGroup", "AWS::ApplicationAutoScaling::ScalableTarget",
-        "AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm",
-        "AWS::S3::BucketPolicy", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::EC2::SecurityGroupIngress",
-        "AWS::EC2::SecurityGroupEgress", "AWS::CDK::Metadata",
-    }  # fmt: skip
+        "AWS::SageMaker::Pipeline",
+        "AWS::SageMaker::ModelPackageGroup",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::CompositeAlarm",
+        "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::CDK::Metadata",
+    }

@@ -49,18 +49,20 @@ class Table:
     def write_csv(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = [",".join(self.names)]
-        lines += [",".join(_csv_value(value) for value in row) for row in zip(*self.columns)]
+        lines += [",".join(_csv_value(value) for value in row) for row in zip(*self.columns, strict=False)]
         path.write_text("\n".join(lines) + "\n")
 
     def write_parquet(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.table(dict(zip(self.names, self.columns))), path)
+        pq.write_table(pa.table(dict(zip(self.names, self.columns, strict=False))), path)
 
     def rows(self, start: int, stop: int) -> Table:
         return Table(self.names, tuple(column[start:stop] for column in self.columns))
 
     def features(self, target: str) -> np.ndarray:
-        return np.column_stack([c for n, c in zip(self.names, self.columns) if n != target]).astype(np.float32)
+        return np.column_stack([c for n, c in zip(self.names, self.columns, strict=False) if n != target]).astype(
+            np.float32
+        )
 
     def column(self, name: str) -> np.ndarray:
         return self.columns[self.names.index(name)]
@@ -78,7 +80,7 @@ def classification_table(rows: int, *, seed: int = 0, features: int = 6) -> Tabl
     x = rng.normal(size=(rows, features))
     label = (x[:, 0] + x[:, 1] * x[:, 2] + rng.normal(scale=0.5, size=rows) > 0).astype(np.int64)
     x[rng.random(size=x.shape) < 0.02] = np.nan
-    names = tuple(f"x{i}" for i in range(features)) + ("label",)
+    names = (*tuple(f"x{i}" for i in range(features)), "label")
     return Table(names, (*x.T, label))
 
 
@@ -86,7 +88,7 @@ def regression_table(rows: int, *, seed: int = 0, features: int = 4) -> Table:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(rows, features))
     target = 3 * x[:, 0] - 2 * np.sin(x[:, 1]) + rng.normal(scale=0.1, size=rows)
-    names = ("price",) + tuple(f"f{i}" for i in range(features))
+    names = ("price", *tuple(f"f{i}" for i in range(features)))
     return Table(names, (target, *x.T))
 
 

@@ -24,8 +24,12 @@ def run_evaluate(root: Path, predictions: dict[str, str], labels: dict[str, str]
         (root / "processing/input/labels" / name).write_text(text)
     return subprocess.run(
         [sys.executable, "-m", "tabular_xgboost", "evaluate"],
-        env=subprocess_environment(OPT_ML_ROOT=str(root)), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=subprocess_environment(OPT_ML_ROOT=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def lines(values) -> str:
@@ -45,7 +49,10 @@ def test_classification_report_matches_the_definitions(tmp_path):
     result = run_evaluate(
         tmp_path,
         {"part-1.csv.out": lines(scores[:120]), "nested/part-2.csv.out": lines(scores[120:])},
-        {"part-1.csv": "".join(f"{int(v)}\n" for v in labels[:120]), "nested/part-2.csv": "".join(f"{int(v)}\n" for v in labels[120:])},
+        {
+            "part-1.csv": "".join(f"{int(v)}\n" for v in labels[:120]),
+            "nested/part-2.csv": "".join(f"{int(v)}\n" for v in labels[120:]),
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "processing/evaluation/evaluation.json").read_text())
@@ -68,7 +75,11 @@ BAD_INPUTS = {
     "labels missing for a file": ({"t.csv.out": "0.4\n"}, {"other.csv": "1\n"}, "No labels for t.csv.out"),
     "row counts differ": ({"t.csv.out": "0.4\n0.6\n"}, {"t.csv": "1\n"}, "has 2 predictions but t.csv has 1 labels"),
     "not a number": ({"t.csv.out": "0.4\nyes\n"}, {"t.csv": "1\n0\n"}, "t.csv.out line 2: 'yes' is not a number"),
-    "probability outside [0, 1]": ({"t.csv.out": "1.4\n0.2\n"}, {"t.csv": "1\n0\n"}, "some predictions are outside [0, 1]"),
+    "probability outside [0, 1]": (
+        {"t.csv.out": "1.4\n0.2\n"},
+        {"t.csv": "1\n0\n"},
+        "some predictions are outside [0, 1]",
+    ),
     "one class only": ({"t.csv.out": "0.4\n0.6\n"}, {"t.csv": "1\n1\n"}, "The test labels are all one class"),
     "empty labels": ({"t.csv.out": "0.4\n"}, {"t.csv": "\n"}, "is empty; allowed: one label per line"),
 }

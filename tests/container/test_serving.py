@@ -121,7 +121,7 @@ JSON_FORMS = {
     "named features": {
         "instances": [
             {"x5": 2.5, "x4": None, "x3": 1.0, "x2": 0.3, "x1": -1.2, "x0": 0.5},
-            dict(zip(FEATURES, [1, 2, 3, 4, 5, 6])),
+            dict(zip(FEATURES, [1, 2, 3, 4, 5, 6], strict=False)),
         ]
     },
 }
@@ -332,7 +332,10 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_zero(trained_classi
     body = rows_as_csv(rows)
     with running_server(trained_classifier.root, tmp_path / "server.log", SAGEMAKER_MODEL_SERVER_WORKERS="1") as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
-            head = f"POST /invocations HTTP/1.1\r\nHost: model\r\nContent-Type: text/csv\r\nContent-Length: {len(body)}\r\n\r\n"
+            head = (
+                "POST /invocations HTTP/1.1\r\nHost: model\r\nContent-Type: "
+                f"text/csv\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
             client.sendall(head.encode() + body[: len(body) // 2])
             time.sleep(0.3)  # the worker has the request's headers and half its body
             server.process.send_signal(signal.SIGTERM)

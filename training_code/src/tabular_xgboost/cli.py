@@ -44,7 +44,7 @@ def train() -> int:
         run_training(paths)
     except UserError as error:
         reason = str(error)
-    except Exception as error:  # noqa: BLE001 - every failure must reach the failure file
+    except Exception as error:
         traceback.print_exc()
         # XGBoost appends a native stack trace to its messages: the log has it, the reason needn't.
         message = " ".join(str(error).split("Stack trace:")[0].split())

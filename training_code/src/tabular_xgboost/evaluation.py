@@ -59,8 +59,11 @@ def evaluation_report(predictions: np.ndarray, labels: np.ndarray) -> dict:
                 "allowed: probabilities of class 1, as serve answers for a classification model"
             )
         section = TASK_METRICS["classification"].report_section
-        metrics = {"auc": _auc(predictions, labels), "accuracy": _accuracy(predictions, labels),
-                   "logloss": _logloss(predictions, labels)}  # fmt: skip
+        metrics = {
+            "auc": _auc(predictions, labels),
+            "accuracy": _accuracy(predictions, labels),
+            "logloss": _logloss(predictions, labels),
+        }
     else:
         section = TASK_METRICS["regression"].report_section
         errors = predictions - labels
@@ -99,7 +102,9 @@ def _read_column(path: Path, what: str) -> np.ndarray:
         try:
             values.append(float(text))
         except ValueError:
-            raise UserError(f"{path.name} line {number}: {text[:40]!r} is not a number; allowed: one {what} per line") from None
+            raise UserError(
+                f"{path.name} line {number}: {text[:40]!r} is not a number; allowed: one {what} per line"
+            ) from None
     if not values:
         raise UserError(f"{path} is empty; allowed: one {what} per line")
     result = np.asarray(values, dtype=np.float64)
