@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -11,26 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge
-
-
-class DataPrefix(str, Enum):
-    """The documented layout of the data bucket. Roles are granted prefixes, never the whole bucket."""
-
-    DATASETS = "datasets/"
-    """Training, validation and test data, uploaded by people or upstream jobs."""
-    CHECKPOINTS = "checkpoints/"
-    """Spot-training checkpoints that an interrupted job resumes from."""
-    MODELS = "models/"
-    """Trained model artifacts (model.tar.gz)."""
-    EVALUATION = "evaluation/"
-    """Batch-transform output and evaluation reports of candidate models."""
-    CAPTURE = "capture/"
-    """Requests and responses captured by the endpoints."""
-
-    def uri(self, bucket: s3.IBucket) -> str:
-        """s3:// URI of this prefix in ``bucket`` (a token until deploy)."""
-        return f"s3://{bucket.bucket_name}/{self.value}"
-
+from platform_contract.names import DataPrefix
 
 # Exact actions: prefix-scoped grants must not hand out wildcards such as s3:GetBucket* or kms:ReEncrypt*.
 _READ_ACTIONS = ("s3:GetObject",)
@@ -174,6 +153,10 @@ class DataStore(Construct):
                 "S3 server access logging delivers only to buckets encrypted "
                 "with SSE-S3; the logs hold no object data.",
             )
+
+    def prefix_uri(self, prefix: DataPrefix) -> str:
+        """s3:// URI of ``prefix`` in the data bucket (a token until deploy)."""
+        return f"s3://{self.bucket.bucket_name}/{prefix.value}"
 
     def grant_read(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
         """Lets ``grantee`` list and read objects under ``prefixes`` and decrypt them through S3."""

@@ -19,24 +19,21 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
-from ml_constructs.data_store import DataPrefix, DataStore
+from ml_constructs.data_store import DataStore
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
     grant_vpc_network_interfaces,
     select_subnets,
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
+from platform_contract.instance_types import InstanceType
+from platform_contract.names import DataPrefix
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 """Invocation, error and latency metrics, published by SageMaker per endpoint and variant."""
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 """CPU, memory and disk utilization of the endpoint's instances."""
 
-# Families whose instances come with NVMe instance storage: SageMaker encrypts it with the instance's
-# hardware module and rejects an endpoint config that names a KMS key for the volume.
-_INSTANCE_STORAGE_FAMILY = re.compile(r"^([a-z]+[0-9]+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2)$")
-_INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)$")
-_SIZED_XLARGE = re.compile(r"^(?P<multiple>[0-9]*)xlarge$")
 # SageMaker's limits: a canary is at most half the fleet, a linear step 10-50 % of it.
 _CANARY_PERCENT_RANGE = (1, 50)
 _LINEAR_STEP_PERCENT_RANGE = (10, 50)
@@ -112,23 +109,6 @@ class CapacitySchedule:
 
 def _is_unresolved(*values: object) -> bool:
     return any(Token.is_unresolved(value) for value in values)
-
-
-def _instance_family_and_size(instance_type: str) -> tuple[str, str] | None:
-    match = _INSTANCE_TYPE.match(instance_type)
-    return (match["family"], match["size"]) if match else None
-
-
-def _derived_vcpus(family: str, size: str) -> int | None:
-    """vCPUs of an instance size as EC2 sizes them (large 2, xlarge 4, Nxlarge 4N); None where that rule fails."""
-    if size == "medium":
-        return 2 if family.startswith("t") else 1
-    if size == "large":
-        return 2
-    match = _SIZED_XLARGE.match(size)
-    if match:
-        return 4 * int(match["multiple"] or 1)
-    return None
 
 
 class ModelEndpoint(Construct):
@@ -225,12 +205,12 @@ class ModelEndpoint(Construct):
     ) -> None:
         super().__init__(scope, id)
         subnets = select_subnets(vpc, vpc_subnets)
-        family_and_size = _instance_family_and_size(instance_type)
+        parsed_type = InstanceType.parse(instance_type)
         self.instance_type = instance_type
         self.min_capacity = min_capacity
         self.max_capacity = max_capacity
         self.autoscaling = max_capacity > min_capacity or bool(capacity_schedules)
-        self.vcpus_per_instance = vcpus_per_instance or (family_and_size and _derived_vcpus(*family_and_size))
+        self.vcpus_per_instance = vcpus_per_instance or (parsed_type and parsed_type.vcpus)
         baking = traffic_routing.wait.to_seconds() * traffic_routing.steps + termination_wait.to_seconds()
         timeout = maximum_execution_timeout or Duration.seconds(
             max(_MAXIMUM_EXECUTION_TIMEOUT_RANGE[0], baking + _PROVISIONING_ALLOWANCE.to_seconds())
@@ -240,7 +220,7 @@ class ModelEndpoint(Construct):
             model_data_url=model_data_url,
             availability_zones=subnets.availability_zones,
             security_groups=security_groups,
-            family_and_size=family_and_size,
+            parsed_type=parsed_type,
             high_availability=high_availability,
             target_invocations_per_instance=target_invocations_per_instance,
             scale_out_cooldown=scale_out_cooldown,
@@ -253,7 +233,7 @@ class ModelEndpoint(Construct):
             timeout=timeout,
             rollback_thresholds=(rollback_server_error_rate_percent, rollback_model_latency_p99_ms),
         )
-        has_instance_storage = bool(family_and_size and _INSTANCE_STORAGE_FAMILY.match(family_and_size[0]))
+        has_instance_storage = bool(parsed_type and parsed_type.family.local_storage)
         rollback_alarm_names = {
             purpose: Names.unique_resource_name(self, separator="-", max_length=200) + f"-{purpose}"
             for purpose in ("RollbackServerErrorRate", "RollbackModelLatency")
@@ -312,7 +292,7 @@ class ModelEndpoint(Construct):
             data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
                 enable_capture=True,
                 initial_sampling_percentage=data_capture_sampling_percent,
-                destination_s3_uri=DataPrefix.CAPTURE.uri(data_store.bucket),
+                destination_s3_uri=data_store.prefix_uri(DataPrefix.CAPTURE),
                 kms_key_id=data_store.key.key_arn,
                 capture_options=[
                     sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode) for mode in ("Input", "Output")
@@ -649,7 +629,7 @@ class ModelEndpoint(Construct):
         model_data_url: str | None,
         availability_zones: Sequence[str],
         security_groups: Sequence[ec2.ISecurityGroup],
-        family_and_size: tuple[str, str] | None,
+        parsed_type: InstanceType | None,
         high_availability: bool,
         target_invocations_per_instance: int,
         scale_out_cooldown: Duration,
@@ -673,18 +653,18 @@ class ModelEndpoint(Construct):
         if not security_groups:
             problems.append("security_groups is empty; allowed: at least one security group")
         if not _is_unresolved(self.instance_type):
-            if family_and_size is None:
+            if parsed_type is None:
                 problems.append(
                     f"instance_type '{self.instance_type}' is not allowed; "
                     "allowed: ml.<family>.<size>, e.g. ml.m5.large"
                 )
-            elif self.autoscaling and family_and_size[0].startswith("t"):
+            elif self.autoscaling and parsed_type.family.burstable:
                 problems.append(
                     f"instance_type {self.instance_type} is burstable and SageMaker cannot autoscale it; allowed: "
                     "max_capacity equal to min_capacity and no capacity_schedules, "
                     "or a non-burstable type such as ml.m5.large"
                 )
-            if family_and_size and not self.vcpus_per_instance:
+            if parsed_type and not self.vcpus_per_instance:
                 problems.append(
                     f"cannot derive the vCPUs of {self.instance_type}; allowed: give vcpus_per_instance explicitly"
                 )

@@ -37,6 +37,7 @@ from ml_constructs.vpc_job_access import (
     select_subnets,
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
+from platform_contract.instance_types import InstanceType
 
 # The log groups SageMaker writes job logs to; their names are fixed by SageMaker, one each per account and Region.
 JOB_LOG_GROUPS = {
@@ -59,7 +60,6 @@ INTERNAL_JOB_TRAFFIC = (
     ),
 )
 
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
 _SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 _MAX_RUNTIME_SECONDS = 28 * 24 * 3600
 
@@ -494,7 +494,7 @@ def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str, model_pa
         ("instance_type", spec.instance_type),
         ("evaluation_instance_type", spec.evaluation_instance_type),
     ):
-        if not _INSTANCE_TYPE.match(value):
+        if InstanceType.parse(value) is None:
             problems.append(f"{prop} '{value}' is not a SageMaker instance type; allowed: ml.<family>.<size>")
     if not 1 <= spec.instance_count <= 100:
         problems.append(f"instance_count {spec.instance_count} is not allowed; allowed: 1 to 100")

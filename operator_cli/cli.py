@@ -25,11 +25,9 @@ from operator_cli import commands
 from operator_cli.errors import OperatorError
 from operator_cli.project import CHECKOUT, Project
 from operator_cli.resources import StackNotDeployed, find_resources, session
+from platform_contract.names import PipelineParameter
 
 # The training pipeline's parameters, as ml_constructs/pipeline_definition.py names them.
-INPUT_DATA_PARAMETER = "InputDataUri"
-INSTANCE_TYPE_PARAMETER = "TrainingInstanceType"
-USE_SPOT_PARAMETER = "UseSpotInstances"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,11 +101,11 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     elif args.command == "train":
         parameters = {}
         if args.data:
-            parameters[INPUT_DATA_PARAMETER] = commands.training_data_uri(resources, args.data)
+            parameters[PipelineParameter.INPUT_DATA] = commands.training_data_uri(resources, args.data)
         if args.instance_type:
-            parameters[INSTANCE_TYPE_PARAMETER] = args.instance_type
+            parameters[PipelineParameter.TRAINING_INSTANCE_TYPE] = args.instance_type
         if args.no_spot:
-            parameters[USE_SPOT_PARAMETER] = "false"
+            parameters[PipelineParameter.USE_SPOT_INSTANCES] = "false"
         execution_arn = commands.start_training(aws, resources, parameters=parameters)
         print(f"started {execution_arn}", file=out, flush=True)
         if args.wait:

@@ -17,9 +17,8 @@ from operator_cli.errors import OperatorError
 from operator_cli.project import Project
 from operator_cli.resources import RegionResources
 from platform_config.naming import stage_name
+from platform_contract.names import MEDIA_TYPE_BY_SUFFIX, DataPrefix
 
-DATASETS_PREFIX = "datasets/"
-"""Where training data lives in a Region's data bucket; the pipeline's jobs may read nothing else."""
 FINISHED_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped"})
 POLL_SECONDS = 15.0
 """How often ``train --wait`` asks for the execution's progress; its steps take minutes."""
@@ -27,8 +26,6 @@ FOLLOW_LIMIT_SECONDS = 24 * 3600
 """``train --wait`` stops following after this long; the execution goes on."""
 SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
 """Endpoint statuses that take requests: during an update or rollback the old fleet keeps serving."""
-MEDIA_TYPES = {".csv": "text/csv", ".json": "application/json"}
-"""What the platform's model server reads and writes, by file name suffix."""
 LARGE_FILE_BYTES = 8 * 1024 * 1024
 """Files from this size up are uploaded in parts, with a progress display."""
 STATUS_HISTORY = 3
@@ -47,7 +44,7 @@ def upload_data(aws: boto3.Session, resources: RegionResources, path: Path, *, o
     if not files:
         raise OperatorError(f"{path} holds no files to upload")
     s3 = aws.client("s3")
-    folder = f"{DATASETS_PREFIX}{path.name}/" if path.is_dir() else DATASETS_PREFIX
+    folder = f"{DataPrefix.DATASETS}{path.name}/" if path.is_dir() else DataPrefix.DATASETS
     for file in files:
         key = folder + (file.relative_to(path).as_posix() if path.is_dir() else file.name)
         try:
@@ -89,7 +86,7 @@ class _Progress:
 
 def training_data_uri(resources: RegionResources, uri: str) -> str:
     """``uri`` as the pipeline's InputDataUri: a folder of the Region's datasets/, ending in /."""
-    folder = f"s3://{resources.bucket}/{DATASETS_PREFIX}"
+    folder = f"s3://{resources.bucket}/{DataPrefix.DATASETS}"
     if not uri.startswith(folder):
         raise OperatorError(
             f"--data {uri}: training reads only the Region's data set folder; give a folder under {folder}"
@@ -242,9 +239,9 @@ def promote(project: Project, region: str, package_arn: str, *, out: TextIO) -> 
 
 def invoke(aws: boto3.Session, resources: RegionResources, path: Path) -> str:
     """Sends the file's records (CSV rows or JSON) to the Region's endpoint; returns the predictions as text."""
-    media_type = MEDIA_TYPES.get(path.suffix.lower())
+    media_type = MEDIA_TYPE_BY_SUFFIX.get(path.suffix.lower())
     if media_type is None:
-        raise OperatorError(f"cannot tell the media type of {path}; give a {' or '.join(MEDIA_TYPES)} file")
+        raise OperatorError(f"cannot tell the media type of {path}; give a {' or '.join(MEDIA_TYPE_BY_SUFFIX)} file")
     try:
         body = path.read_bytes()
     except OSError as error:

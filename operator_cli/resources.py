@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 from operator_cli.errors import OperatorError
 from platform_config.naming import stack_name, stage_name
+from platform_contract.names import Output, StackId
 
 
 class StackNotDeployed(OperatorError):
@@ -57,19 +58,19 @@ class RegionResources:
 
     @property
     def bucket(self) -> str:
-        return self.data["DataBucketName"]
+        return self.data[Output.DATA_BUCKET_NAME]
 
     @property
     def alert_topic_arn(self) -> str:
-        return self.data["AlertTopicArn"]
+        return self.data[Output.ALERT_TOPIC_ARN]
 
     @property
     def pipeline_name(self) -> str:
-        return self.training["PipelineName"]
+        return self.training[Output.PIPELINE_NAME]
 
     @property
     def model_package_group(self) -> str:
-        return self.training["ModelPackageGroupName"]
+        return self.training[Output.MODEL_PACKAGE_GROUP_NAME]
 
     @property
     def endpoint_name(self) -> str:
@@ -78,7 +79,7 @@ class RegionResources:
                 f"Region {self.region} has no endpoint: no model is promoted there yet; "
                 f"approve one and run mlp promote --region {self.region}"
             )
-        return self.serving["EndpointName"]
+        return self.serving[Output.ENDPOINT_NAME]
 
 
 def stack_outputs(aws: boto3.Session, region: str, stack_id: str) -> StackOutputs:
@@ -94,9 +95,9 @@ def stack_outputs(aws: boto3.Session, region: str, stack_id: str) -> StackOutput
 
 
 def find_resources(aws: boto3.Session, region: str) -> RegionResources:
-    data, training = stack_outputs(aws, region, "Data"), stack_outputs(aws, region, "Training")
+    data, training = stack_outputs(aws, region, StackId.DATA), stack_outputs(aws, region, StackId.TRAINING)
     try:
-        serving: StackOutputs | None = stack_outputs(aws, region, "Serving")
+        serving: StackOutputs | None = stack_outputs(aws, region, StackId.SERVING)
     except StackNotDeployed:
         serving = None  # a Region has no Serving stack until its config names a model
     return RegionResources(region, data, training, serving)

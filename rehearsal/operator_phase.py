@@ -26,6 +26,7 @@ from typing import Any
 
 from operator_cli import commands
 from platform_config.naming import stack_name
+from platform_contract.names import Output, StackId
 from rehearsal.aws import Emulator
 from rehearsal.cdk import Cdk
 from rehearsal.checks import CheckFailed
@@ -196,8 +197,8 @@ class OperatorPhase:
         self.mlp = Mlp(self.workdir, self.cdk.environment(), self.workdir / "logs")
         self.sagemaker = self.emulator.client("sagemaker", self.region)
         self.outputs = {stack: self._outputs(stack) for stack in ("Data", "Training")}
-        self.bucket = self.outputs["Data"]["DataBucketName"]
-        self.pipeline = self.outputs["Training"]["PipelineName"]
+        self.bucket = self.outputs[StackId.DATA][Output.DATA_BUCKET_NAME]
+        self.pipeline = self.outputs[StackId.TRAINING][Output.PIPELINE_NAME]
         self.pipeline_stand_in = PipelineStandIn(self.emulator, self.region, self.workdir / "training-jobs")
 
     def _outputs(self, stack_id: str) -> dict[str, str]:
@@ -334,7 +335,7 @@ class OperatorPhase:
         return run
 
     def _served_package(self) -> str:
-        endpoint = self.sagemaker.describe_endpoint(EndpointName=self._outputs("Serving")["EndpointName"])
+        endpoint = self.sagemaker.describe_endpoint(EndpointName=self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME])
         config = self.sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
         model = self.sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
         return model["PrimaryContainer"].get("ModelPackageName", "")
@@ -369,7 +370,7 @@ class OperatorPhase:
         self.record(json_run, 'the same records as JSON -> {"predictions": [...]}')
 
     def endpoint_out_of_service(self, data_set: DataSet) -> None:
-        endpoint = self._outputs("Serving")["EndpointName"]
+        endpoint = self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME]
         self.emulator.set_endpoint_status(self.region, endpoint, "OutOfService")
         try:
             run = self.mlp.fails(
@@ -382,7 +383,7 @@ class OperatorPhase:
 
     def alarm_firing(self) -> None:
         cloudwatch = self.emulator.client("cloudwatch", self.region)
-        topic = self.outputs["Data"]["AlertTopicArn"]
+        topic = self.outputs[StackId.DATA][Output.ALERT_TOPIC_ARN]
         alarms = cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm"])["MetricAlarms"]
         alarm = next(alarm["AlarmName"] for alarm in alarms if topic in alarm.get("AlarmActions", []))
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="rehearsal: mlp status shows it")

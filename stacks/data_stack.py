@@ -7,6 +7,7 @@ from constructs import Construct
 
 from ml_constructs import AlertTopic, DataStore
 from platform_config import RegionConfig
+from platform_contract.names import Output
 
 
 class DataStack(Stack):
@@ -28,6 +29,6 @@ class DataStack(Stack):
         )
         self.alerts = AlertTopic(self, "Alerts", key=self.data_store.key, email=config.settings.alarm_email)
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
-        CfnOutput(self, "DataBucketName", value=self.data_store.bucket.bucket_name)
-        CfnOutput(self, "KeyArn", value=self.data_store.key.key_arn)
-        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
+        CfnOutput(self, Output.DATA_BUCKET_NAME.value, value=self.data_store.bucket.bucket_name)
+        CfnOutput(self, Output.KEY_ARN.value, value=self.data_store.key.key_arn)
+        CfnOutput(self, Output.ALERT_TOPIC_ARN.value, value=self.alerts.topic.topic_arn)

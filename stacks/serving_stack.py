@@ -18,6 +18,7 @@ from ml_constructs import (
     TrafficRouting,
 )
 from platform_config import RegionConfig
+from platform_contract.names import Output
 
 
 class ServingStack(Stack):
@@ -110,6 +111,6 @@ class ServingStack(Stack):
             pipeline_name=pipeline_name,
         )
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
-        CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
-        CfnOutput(self, "VariantName", value=self.endpoint.variant_name)
-        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+        CfnOutput(self, Output.ENDPOINT_NAME.value, value=self.endpoint.endpoint_name)
+        CfnOutput(self, Output.VARIANT_NAME.value, value=self.endpoint.variant_name)
+        CfnOutput(self, Output.DASHBOARD_NAME.value, value=self.dashboard.dashboard_name)

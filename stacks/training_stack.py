@@ -19,6 +19,7 @@ from ml_constructs import (
 from ml_constructs.log_retention import retention_days
 from ml_constructs.model_image import TRAINING_CODE_DIR
 from platform_config import RegionConfig
+from platform_contract.names import Output
 
 METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
 
@@ -77,8 +78,8 @@ class TrainingStack(Stack):
             else None,
         )
         # Operators' tools find the Region's training resources through these outputs, never through guessed names.
-        CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
-        CfnOutput(self, "ModelPackageGroupName", value=self.pipeline.model_package_group_name)
-        CfnOutput(self, "ExecutionRoleArn", value=self.pipeline.execution_role.role_arn)
-        CfnOutput(self, "DataBucketName", value=data_store.bucket.bucket_name)
-        CfnOutput(self, "ModelImageUri", value=self.image.image_uri)
+        CfnOutput(self, Output.PIPELINE_NAME.value, value=self.pipeline.pipeline_name)
+        CfnOutput(self, Output.MODEL_PACKAGE_GROUP_NAME.value, value=self.pipeline.model_package_group_name)
+        CfnOutput(self, Output.EXECUTION_ROLE_ARN.value, value=self.pipeline.execution_role.role_arn)
+        CfnOutput(self, Output.DATA_BUCKET_NAME.value, value=data_store.bucket.bucket_name)
+        CfnOutput(self, Output.MODEL_IMAGE_URI.value, value=self.image.image_uri)
