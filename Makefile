@@ -35,10 +35,12 @@ setup: $(VENV)/.runtime node_modules/.installed
 setup-dev: setup $(VENV)/.dev
 
 ## Synthesize every configured Region with all gates: cdk-nag packs (synth fails on findings) and cfn-lint.
+## The new assembly replaces cdk.out only when it passed every gate; a failed synth keeps the last good one.
 synth: setup
-	rm -rf cdk.out
-	$(CDK) synth '$(STACKS)' --quiet $(CDK_ARGS)
-	python -m scripts.lint_templates cdk.out
+	rm -rf cdk.out.next
+	$(CDK) synth '$(STACKS)' --quiet --output cdk.out.next $(CDK_ARGS)
+	python -m scripts.lint_templates cdk.out.next
+	rm -rf cdk.out && mv cdk.out.next cdk.out
 
 ## Deploy exactly one Region from the templates that passed the gates: make deploy REGION=eu-west-1
 deploy: synth
@@ -76,4 +78,4 @@ bench-serving: setup-dev
 	python bench/serving/run.py
 
 clean:
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out cdk.out.next .pytest_cache

@@ -7,7 +7,11 @@ and ``-c platform.<path>=<value>`` overrides).
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -30,15 +34,37 @@ def build_platform(app: cdk.App, config: PlatformConfig) -> dict[str, RegionStag
     return stages
 
 
-def main() -> int:
-    app = create_app()
+@contextmanager
+def removed_on_failure(outdir: Path) -> Iterator[None]:
+    """Constructs stage assets into the output directory as they are built; a synth that fails leaves nothing
+    of its own behind there (no staged asset, no half-written assembly), and keeps what was there before."""
+    before = set(outdir.iterdir()) if outdir.is_dir() else set()
+    existed = outdir.is_dir()
+    try:
+        yield
+    except BaseException:
+        if outdir.is_dir():
+            for entry in set(outdir.iterdir()) - before:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            if not existed and not any(outdir.iterdir()):
+                outdir.rmdir()
+        raise
+
+
+def main(**props) -> int:
+    app = create_app(**props)
     try:
         config = load_platform_config(app.node.get_all_context())
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
     try:
-        stages = build_platform(app, config)
+        with removed_on_failure(Path(app.outdir)):
+            stages = build_platform(app, config)
+            app.synth()
     except ValueError as error:
         # Constructs validate what the config schema cannot know (e.g. SageMaker's limits per instance type).
         print(error, file=sys.stderr)
@@ -46,7 +72,6 @@ def main() -> int:
     for region, stage in stages.items():
         if stage.serving is None:
             print(f"Region {region} has no serving stack: no model configured", file=sys.stderr)
-    app.synth()
     return 0
 
 

@@ -1,24 +1,26 @@
 """Typed settings of one Region of the platform.
 
-Every field states its default. ``environment_presets`` holds the defaults that
-differ between ``dev`` and ``prod``; the loader layers them under the user's
-``defaults`` block and each Region's overrides.
+Every field states its default. ``environment_presets`` holds the defaults that differ between ``dev`` and
+``prod``; the loader layers them under the user's ``defaults`` block and each Region's overrides.
+
+Field validators check one value (its type, range, or what AWS accepts for it). Rules between fields, and rules
+that depend on the environment, Region or account, are ``problems()`` methods: each returns every problem with
+the key of the field it concerns, so the loader can name the cdk.json key path.
 """
 
 from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from platform_config.schedules import ScheduleTarget, schedule_problem
+from platform_contract.instance_types import Accelerator, InstanceUse, instance_type_problems
+from platform_contract.limits import LOG_RETENTION_DAYS, MAX_USER_TAGS
+from platform_contract.problems import Problem
 
 
 class Environment(str, Enum):
@@ -26,93 +28,110 @@ class Environment(str, Enum):
     PROD = "prod"
 
 
-# Values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
+# The platform's image runs on the CPU: a GPU or other accelerator would be paid for and never used.
+IMAGE_ACCELERATORS = frozenset({Accelerator.NONE})
 
-_ML_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal)$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_SCHEDULE = re.compile(r"^(cron\(\S+( \S+){5}\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$")
+# Tag keys and values, as the Resource Groups Tagging API documents them (letters in any language).
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 _MODEL_PACKAGE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):[0-9]{12}:model-package/[A-Za-z0-9-]{1,63}/[0-9]+$"
+    r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
+    r"model-package/[A-Za-z0-9-]{1,63}/[0-9]+$"
 )
 _S3_MODEL_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+\.tar\.gz$")
+# Domains reserved for documentation (RFC 2606 and RFC 6761): mail sent there reaches nobody.
+_PLACEHOLDER_DOMAIN = re.compile(r"(^|\.)(example\.(com|net|org)|[^.]+\.(example|test|invalid|localhost))$")
+PLACEHOLDER_ACCOUNT = "123456789012"
+"""The account ID of AWS's documentation examples, and of the deploy rehearsal's emulator."""
 
 
-def _ml_instance_type(value: str) -> str:
-    if not _ML_INSTANCE_TYPE.match(value):
-        raise ValueError(f"'{value}' is not a SageMaker instance type; allowed: ml.<family>.<size>, e.g. ml.m5.xlarge")
-    return value
+def _refuse(allowed: str, reason: str = "") -> PydanticCustomError:
+    """A field error in the platform's one message shape (the loader renders it as a Problem)."""
+    return PydanticCustomError("platform", "{allowed}", {"allowed": allowed, "reason": reason})
+
+
+def _instance_type_for(use: InstanceUse):
+    def check(value: str) -> str:
+        problems = instance_type_problems(value, use, image_accelerators=IMAGE_ACCELERATORS)
+        if problems:
+            raise _refuse(problems[0].allowed, problems[0].reason)
+        return value
+
+    return AfterValidator(check)
 
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError(f"'{value}' is not an e-mail address; allowed: name@domain.tld")
+        raise _refuse("an e-mail address, name@domain.tld")
     return value
 
 
-def _schedule(value: str) -> str:
-    if not _SCHEDULE.match(value):
-        raise ValueError(
-            f"'{value}' is not an EventBridge schedule; allowed: cron(min hour day month weekday year) or rate(N unit)"
-        )
-    return value
+def _schedule_for(target: ScheduleTarget):
+    def check(value: str) -> str:
+        problem = schedule_problem(value, target)
+        if problem:
+            reason, _, allowed = problem.partition("; allowed: ")
+            raise _refuse(allowed, reason)
+        return value
+
+    return AfterValidator(check)
 
 
 def _retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"{value} is not a CloudWatch Logs retention; allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
+        raise _refuse(f"a CloudWatch Logs retention: {', '.join(map(str, LOG_RETENTION_DAYS))}")
     return value
 
 
 def _tags(value: dict[str, str]) -> dict[str, str]:
     problems = []
+    if len(value) > MAX_USER_TAGS:
+        problems.append(f"{len(value)} tags (at most {MAX_USER_TAGS}: AWS allows 50 per resource)")
     for key, text in value.items():
-        if not 1 <= len(key) <= 128 or key.startswith("aws:") or not _TAG_TEXT.match(key):
-            problems.append(f"tag key '{key}' (allowed: 1-128 letters, digits, spaces and _.:/=+-@, not starting aws:)")
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:") or not _TAG_TEXT.match(key):
+            problems.append(f"tag key '{key}'")
         if len(text) > 256 or not _TAG_TEXT.match(text):
-            problems.append(f"tag value '{text}' of '{key}' (allowed: 0-256 letters, digits, spaces and _.:/=+-@)")
+            problems.append(f"tag value '{text}' of '{key}'")
     if problems:
-        raise ValueError("invalid " + "; ".join(problems))
+        raise _refuse(
+            f"at most {MAX_USER_TAGS} tags; keys of 1-128 and values of 0-256 letters, digits, spaces and _.:/=+-@, "
+            "keys not starting with aws:",
+            ", ".join(problems),
+        )
     return value
 
 
-MlInstanceType = Annotated[str, AfterValidator(_ml_instance_type)]
+TrainingInstanceType = Annotated[str, _instance_type_for(InstanceUse.TRAINING)]
+# The evaluation runs a batch transform and then a processing job on the same type.
+EvaluationInstanceType = Annotated[
+    str, _instance_type_for(InstanceUse.TRANSFORM), _instance_type_for(InstanceUse.PROCESSING)
+]
+EndpointInstanceType = Annotated[str, _instance_type_for(InstanceUse.ENDPOINT)]
 Email = Annotated[str, AfterValidator(_email)]
-Schedule = Annotated[str, AfterValidator(_schedule)]
+RetrainSchedule = Annotated[str, _schedule_for(ScheduleTarget.EVENTBRIDGE)]
+CapacityScheduleExpression = Annotated[str, _schedule_for(ScheduleTarget.APPLICATION_AUTO_SCALING)]
 RetentionDays = Annotated[int, AfterValidator(_retention)]
 Tags = Annotated[dict[str, str], AfterValidator(_tags)]
 Percent = Annotated[float, Field(gt=0, le=100)]
 PositiveSeconds = Annotated[int, Field(gt=0)]
 
 
+class Context(BaseModel):
+    """What rules beyond one Region's settings depend on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    environment: Environment
+    region: str
+    account: str | None
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def problems(self, context: Context) -> list[Problem]:
+        """Rules between this section's fields; keys are field paths within the section."""
+        return []
 
 
 class DataSettings(_Section):
@@ -128,7 +147,7 @@ class DataSettings(_Section):
     """Days server access logs are kept. Default: 365."""
 
 
-class QualityGate(_Section):
+class QualityGateSettings(_Section):
     """The metric a newly trained model must reach before it is registered."""
 
     metric: Literal["auc", "accuracy", "rmse", "mae"] = "auc"
@@ -140,7 +159,7 @@ class QualityGate(_Section):
 class TrainingSettings(_Section):
     """How the Region's training pipeline trains and tests models."""
 
-    instance_type: MlInstanceType = "ml.m5.xlarge"
+    instance_type: TrainingInstanceType = "ml.m5.xlarge"
     """Default: ml.m5.xlarge."""
     instance_count: int = Field(1, ge=1, le=100)
     """Default: 1. More than one trains with the container's distributed mode."""
@@ -152,25 +171,27 @@ class TrainingSettings(_Section):
     """Default: 3600."""
     max_wait_seconds: PositiveSeconds = 7200
     """Time to wait for spot capacity plus training; at least max_runtime_seconds. Default: 7200."""
-    transform_instance_type: MlInstanceType = "ml.m5.large"
+    transform_instance_type: EvaluationInstanceType = "ml.m5.large"
     """Instance type of the batch-transform evaluation. Default: ml.m5.large."""
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     """Passed to the container as strings. Default: none (the container's defaults)."""
-    quality_gate: QualityGate = QualityGate()
-    retrain_schedule: Schedule | None = None
+    quality_gate: QualityGateSettings = QualityGateSettings()
+    retrain_schedule: RetrainSchedule | None = None
     """EventBridge schedule that starts the pipeline. Default: none (no scheduled retraining)."""
 
-    @model_validator(mode="after")
-    def _wait_covers_runtime(self) -> TrainingSettings:
+    def problems(self, context: Context) -> list[Problem]:
         if self.use_spot_instances and self.max_wait_seconds < self.max_runtime_seconds:
-            raise ValueError(
-                f"max_wait_seconds ({self.max_wait_seconds}) must be at least max_runtime_seconds "
-                f"({self.max_runtime_seconds}) with spot instances"
-            )
-        return self
+            return [
+                Problem(
+                    "max_wait_seconds",
+                    self.max_wait_seconds,
+                    f"at least max_runtime_seconds ({self.max_runtime_seconds}) with spot instances",
+                )
+            ]
+        return []
 
 
-class TrafficShifting(_Section):
+class TrafficShiftingSettings(_Section):
     """Blue/green rollout of a new model."""
 
     mode: Literal["canary", "linear"] = "canary"
@@ -183,13 +204,18 @@ class TrafficShifting(_Section):
     """Time the old fleet is kept after the shift. Default: 120."""
 
 
-class ScheduledCapacity(_Section):
+class ScheduledCapacitySettings(_Section):
     """A recurring change of the autoscaling bounds, e.g. fewer instances at night."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
-    schedule: Schedule
+    schedule: CapacityScheduleExpression
     min_capacity: int = Field(ge=1)
     max_capacity: int = Field(ge=1)
+
+    def problems(self, context: Context) -> list[Problem]:
+        if self.min_capacity > self.max_capacity:
+            return [Problem("min_capacity", self.min_capacity, f"at most max_capacity ({self.max_capacity})")]
+        return []
 
 
 class ServingSettings(_Section):
@@ -199,7 +225,7 @@ class ServingSettings(_Section):
     """Approved model package of this Region's registry to serve. Default: none."""
     model_data_url: str | None = None
     """Or: an s3:// model.tar.gz to import. Default: none. Without either the Region has no serving stack."""
-    instance_type: MlInstanceType = "ml.m5.large"
+    instance_type: EndpointInstanceType = "ml.m5.large"
     """Default: ml.m5.large."""
     min_capacity: int = Field(1, ge=1)
     """Default: 1 in dev, 2 in prod (SageMaker then spreads instances over Availability Zones)."""
@@ -218,52 +244,56 @@ class ServingSettings(_Section):
     """Longer than scale-out so that capacity is not dropped between bursts. Default: 600."""
     data_capture_sampling_percent: int = Field(20, gt=0, le=100)
     """Share of requests and responses captured to capture/. Default: 20."""
-    traffic_shifting: TrafficShifting = TrafficShifting()
-    scheduled_capacity: tuple[ScheduledCapacity, ...] = ()
+    traffic_shifting: TrafficShiftingSettings = TrafficShiftingSettings()
+    scheduled_capacity: tuple[ScheduledCapacitySettings, ...] = ()
     """Default: none."""
 
-    @model_validator(mode="after")
-    def _consistent(self, info: ValidationInfo) -> ServingSettings:
+    def problems(self, context: Context) -> list[Problem]:
         problems = []
         if self.model_package_arn and self.model_data_url:
-            problems.append("give model_package_arn or model_data_url, not both")
+            problems.append(Problem("model_data_url", self.model_data_url, "null when model_package_arn is set"))
         if self.model_package_arn:
-            match = _MODEL_PACKAGE_ARN.match(self.model_package_arn)
-            region = (info.context or {}).get("region")
-            if not match:
-                problems.append(
-                    f"model_package_arn '{self.model_package_arn}' is not a model package version ARN; allowed: "
-                    "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
-                )
-            elif region and match["region"] != region:
-                problems.append(
-                    f"model_package_arn is in {match['region']}; allowed: a "
-                    f"package of this Region's registry ({region})"
-                )
+            problems += self._model_package_problems(self.model_package_arn, context)
         if self.model_data_url and not _S3_MODEL_URI.match(self.model_data_url):
-            problems.append(
-                f"model_data_url '{self.model_data_url}' is not allowed; allowed: s3://<bucket>/<key>.tar.gz"
-            )
+            problems.append(Problem("model_data_url", self.model_data_url, "s3://<bucket>/<key>.tar.gz"))
         if self.min_capacity > self.max_capacity:
-            problems.append(f"min_capacity ({self.min_capacity}) must not exceed max_capacity ({self.max_capacity})")
-        if (info.context or {}).get("environment") == Environment.PROD and self.min_capacity < 2:
+            problems.append(Problem("min_capacity", self.min_capacity, f"at most max_capacity ({self.max_capacity})"))
+        if context.environment == Environment.PROD and self.min_capacity < 2:
             problems.append(
-                f"min_capacity is {self.min_capacity}; prod needs at least 2 so that an Availability Zone can fail"
+                Problem("min_capacity", self.min_capacity, "2 or more in prod, so that an Availability Zone can fail")
             )
         if self.scale_in_cooldown_seconds <= self.scale_out_cooldown_seconds:
             problems.append(
-                f"scale_in_cooldown_seconds ({self.scale_in_cooldown_seconds}) must exceed "
-                f"scale_out_cooldown_seconds ({self.scale_out_cooldown_seconds}) so that scale-in is slower"
-            )
-        for window in self.scheduled_capacity:
-            if window.min_capacity > window.max_capacity:
-                problems.append(
-                    f"scheduled_capacity '{window.name}': min_capacity ({window.min_capacity}) "
-                    f"must not exceed max_capacity ({window.max_capacity})"
+                Problem(
+                    "scale_in_cooldown_seconds",
+                    self.scale_in_cooldown_seconds,
+                    f"more than scale_out_cooldown_seconds ({self.scale_out_cooldown_seconds}), "
+                    "so that scale-in is slower",
                 )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+            )
+        for index, window in enumerate(self.scheduled_capacity):
+            problems += [problem.under(f"scheduled_capacity[{index}]") for problem in window.problems(context)]
+        return problems
+
+    @staticmethod
+    def _model_package_problems(arn: str, context: Context) -> list[Problem]:
+        match = _MODEL_PACKAGE_ARN.match(arn)
+        if not match:
+            return [
+                Problem(
+                    "model_package_arn", arn, "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
+                )
+            ]
+        problems = []
+        if match["region"] != context.region:
+            problems.append(
+                Problem("model_package_arn", arn, f"a package of this Region's registry ({context.region})")
+            )
+        if context.account and match["account"] != context.account:
+            problems.append(
+                Problem("model_package_arn", arn, f"a package of the platform's account ({context.account})")
+            )
+        return problems
 
     @property
     def target_invocations_per_minute(self) -> int:
@@ -299,14 +329,16 @@ class AlarmSettings(_Section):
     datapoints_to_alarm: int = Field(3, ge=1, le=60)
     """Default: 3."""
 
-    @model_validator(mode="after")
-    def _datapoints_fit(self) -> AlarmSettings:
+    def problems(self, context: Context) -> list[Problem]:
         if self.datapoints_to_alarm > self.evaluation_periods:
-            raise ValueError(
-                f"datapoints_to_alarm ({self.datapoints_to_alarm}) must not exceed "
-                f"evaluation_periods ({self.evaluation_periods})"
-            )
-        return self
+            return [
+                Problem(
+                    "datapoints_to_alarm",
+                    self.datapoints_to_alarm,
+                    f"at most evaluation_periods ({self.evaluation_periods})",
+                )
+            ]
+        return []
 
 
 class RegionSettings(_Section):
@@ -323,11 +355,25 @@ class RegionSettings(_Section):
     serving: ServingSettings = ServingSettings()
     alarms: AlarmSettings = AlarmSettings()
 
-    @model_validator(mode="after")
-    def _prod_needs_a_pager(self, info: ValidationInfo) -> RegionSettings:
-        if (info.context or {}).get("environment") == Environment.PROD and not self.alarm_email:
-            raise ValueError("alarm_email is required in prod; allowed: an address that receives alarms")
-        return self
+    def problems(self, context: Context) -> list[Problem]:
+        problems = []
+        if context.environment == Environment.PROD:
+            if not self.alarm_email:
+                problems.append(Problem("alarm_email", None, "an address that receives alarms (required in prod)"))
+            elif _PLACEHOLDER_DOMAIN.search(self.alarm_email.rsplit("@", 1)[-1].lower()):
+                problems.append(
+                    Problem(
+                        "alarm_email",
+                        self.alarm_email,
+                        "an address that reaches your on-call team",
+                        "a documentation domain that delivers no mail, refused in prod",
+                    )
+                )
+        for name in type(self).model_fields:
+            section: Any = getattr(self, name)
+            if isinstance(section, _Section):
+                problems += [problem.under(name) for problem in section.problems(context)]
+        return problems
 
 
 # Layered under the user's defaults: what prod tightens compared with dev.

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from platform_contract.problems import Problem
+
 _INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)$")
 _SIZED_XLARGE = re.compile(r"^(?P<multiple>[0-9]*)xlarge$")
 
@@ -125,25 +127,41 @@ def allowed_instance_types(use: InstanceUse) -> frozenset[str]:
     return frozenset(model.shape_for(use.value).enum)
 
 
-def instance_type_problems(name: str, use: InstanceUse, *, image_accelerators: frozenset[Accelerator]) -> list[str]:
-    """Why ``name`` cannot run the platform's linux/amd64 image for ``use``; each with what is allowed."""
+def instance_type_problems(name: str, use: InstanceUse, *, image_accelerators: frozenset[Accelerator]) -> list[Problem]:
+    """Why ``name`` cannot run the platform's linux/amd64 image for ``use`` (keys are empty: the caller's field)."""
     allowed = allowed_instance_types(use)
     if name not in allowed:
         family = name.split(".")[1] if name.count(".") == 2 else ""
-        same_family = sorted(t for t in allowed if t.split(".")[1] == family)
-        hint = ", ".join(same_family) if same_family else "e.g. " + ", ".join(sorted(allowed)[:3])
-        return [f"'{name}' is not a SageMaker {use.label} instance type; allowed: {hint}"]
+        same_family = sorted((t for t in allowed if t.split(".")[1] == family), key=_by_size)
+        hint = ", ".join(same_family) if same_family else "ml.<family>.<size>, e.g. " + ", ".join(sorted(allowed)[:3])
+        return [Problem("", name, hint, f"not a SageMaker {use.label} instance type")]
     instance = InstanceType.parse(name)
     assert instance is not None  # every type botocore lists is ml.<family>.<size>
     problems = []
     if instance.family.arm64:
-        problems.append(
-            f"'{name}' is a Graviton (arm64) type and the image is built for linux/amd64; allowed: x86 types"
-        )
+        problems.append(Problem("", name, "an x86 instance type", "Graviton (arm64); the image is linux/amd64"))
     if instance.family.accelerator not in image_accelerators:
-        supported = ", ".join(sorted(accelerator.value for accelerator in image_accelerators))
+        kinds = " or ".join(sorted(_KINDS[accelerator] for accelerator in image_accelerators))
         problems.append(
-            f"'{name}' carries a {instance.family.accelerator.value} accelerator that the image does not use; "
-            f"allowed: instance types with {supported}"
+            Problem(
+                "",
+                name,
+                f"{kinds} instance types",
+                f"it carries a {instance.family.accelerator.value} accelerator that the image does not use",
+            )
         )
     return problems
+
+
+def _by_size(name: str) -> tuple[int, str]:
+    instance = InstanceType.parse(name)
+    return (instance.vcpus or 0) if instance else 0, name
+
+
+_KINDS = {
+    Accelerator.NONE: "CPU",
+    Accelerator.NVIDIA_GPU: "NVIDIA GPU",
+    Accelerator.INFERENTIA: "Inferentia",
+    Accelerator.TRAINIUM: "Trainium",
+    Accelerator.GAUDI: "Gaudi",
+}

@@ -7,6 +7,7 @@ traffic_shifting.wait_seconds: 4000 is not allowed; allowed: 0-3600``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +29,19 @@ class Problem:
         return Problem(key, self.found, self.allowed, self.reason)
 
     def __str__(self) -> str:
-        found = self.found if isinstance(self.found, str) and self.found.startswith("<") else repr(self.found)
+        found = _render(self.found)
         reason = f" ({self.reason})" if self.reason else ""
         where = f"{self.key}: " if self.key else ""
         return f"{where}{found} is not allowed{reason}; allowed: {self.allowed}"
+
+
+def _render(found: Any) -> str:
+    """Values as the user wrote them in JSON; ``<...>`` describes what was found instead of quoting it."""
+    if isinstance(found, str) and found.startswith("<"):
+        return found
+    if found is None or isinstance(found, bool):
+        return json.dumps(found)
+    return repr(found)
 
 
 class InvalidInput(ValueError):

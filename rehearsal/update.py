@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from platform_config import load_platform_config
-from platform_config.settings import LOG_RETENTION_DAYS, RegionSettings
+from platform_config.settings import RegionSettings
+from platform_contract.limits import LOG_RETENTION_DAYS
 from rehearsal.assembly import StageAssembly
 
 

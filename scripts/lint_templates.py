@@ -2,20 +2,28 @@
 
 Usage: python -m scripts.lint_templates [cdk.out]
 Exits non-zero on any error or warning.
+
+Linting is the slow part of ``make synth``, and most synths leave most templates unchanged. The findings of a
+template are kept in ``.cache/cfn-lint/`` under a key of its content, its Region, the cfn-lint version and the
+rule settings, so an unchanged template is not linted again; changed templates are linted in parallel, one
+process per core. A template whose key is not in the cache is always linted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
+import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-from cfnlint.api import ManualArgs, lint_file
 
 # W3005 ("DependsOn already enforced by GetAtt/Ref") is a known false positive on CDK output:
 # CDK adds explicit DependsOn for ordering it cannot express otherwise, which is harmless.
-IGNORED_CHECKS = ["W3005"]
+IGNORED_CHECKS = ("W3005",)
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "cfn-lint"
 
 
 def stack_templates(assembly_dir: Path) -> Iterator[tuple[Path, str]]:
@@ -30,23 +38,51 @@ def stack_templates(assembly_dir: Path) -> Iterator[tuple[Path, str]]:
             yield from stack_templates(assembly_dir / properties["directoryName"])
 
 
-def lint_assembly(assembly_dir: Path) -> tuple[int, list[str]]:
-    """Returns the number of templates checked and one line per finding."""
-    findings = []
-    count = 0
-    for template, region in stack_templates(assembly_dir):
-        count += 1
-        config = ManualArgs(regions=[region], ignore_checks=IGNORED_CHECKS)
-        findings += [f"{template.name}: {match}" for match in lint_file(template, config=config)]
-    return count, findings
+def cache_key(template: bytes, region: str) -> str:
+    """Everything that decides a template's findings: its content, Region, the linter and its rule settings."""
+    settings = json.dumps(
+        {"cfn-lint": importlib.metadata.version("cfn-lint"), "region": region, "ignored": IGNORED_CHECKS}
+    )
+    return hashlib.sha256(settings.encode() + b"\0" + template).hexdigest()
+
+
+def _lint(template: Path, region: str) -> list[str]:
+    from cfnlint.api import ManualArgs, lint_file  # deferred: importing cfn-lint costs a second
+
+    config = ManualArgs(regions=[region], ignore_checks=list(IGNORED_CHECKS))
+    return [str(match) for match in lint_file(template, config=config)]
+
+
+def lint_assembly(assembly_dir: Path, cache_dir: Path = CACHE_DIR) -> tuple[int, int, list[str]]:
+    """Returns the number of templates checked, how many of them were linted (not cached), and the findings."""
+    templates = list(stack_templates(assembly_dir))
+    keys = {template: cache_key(template.read_bytes(), region) for template, region in templates}
+    findings: dict[Path, list[str]] = {}
+    pending = []
+    for template, region in templates:
+        cached = cache_dir / f"{keys[template]}.json"
+        if cached.is_file():
+            findings[template] = json.loads(cached.read_text())
+        else:
+            pending.append((template, region))
+    if pending:
+        workers = min(len(pending), os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(_lint, *zip(*pending, strict=True))
+            for (template, _), result in zip(pending, results, strict=True):
+                findings[template] = result
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                (cache_dir / f"{keys[template]}.json").write_text(json.dumps(result))
+    lines = [f"{template.name}: {line}" for template, _ in templates for line in findings[template]]
+    return len(templates), len(pending), lines
 
 
 def main(argv: list[str]) -> int:
     assembly_dir = Path(argv[1] if len(argv) > 1 else "cdk.out")
-    count, findings = lint_assembly(assembly_dir)
+    count, linted, findings = lint_assembly(assembly_dir)
     for finding in findings:
         print(finding, file=sys.stderr)
-    print(f"cfn-lint: {count} template(s), {len(findings)} finding(s)")
+    print(f"cfn-lint: {count} template(s) ({linted} linted, {count - linted} unchanged), {len(findings)} finding(s)")
     return 1 if findings or count == 0 else 0
 
 

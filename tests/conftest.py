@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -20,9 +21,28 @@ from app import build_platform, create_app  # noqa: E402
 from platform_config import load_platform_config  # noqa: E402
 
 
+TEST_ACCOUNT = "111122223333"
+"""The account of the prod test config: prod refuses the documentation's example account."""
+TEST_ALARM_EMAIL = "ml-alerts@ml-platform.internal"
+
+
 def shipped_context() -> dict:
     """The context of the shipped cdk.json (feature flags and the example platform config)."""
     return json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+
+
+def prod_context() -> dict:
+    """The shipped config as a prod deployment states it: its own account, a real pager, packages of its account."""
+    context = shipped_context()
+    platform = copy.deepcopy(context["platform"])
+    platform.update(environment="prod", account=TEST_ACCOUNT)
+    platform["defaults"]["alarm_email"] = TEST_ALARM_EMAIL
+    for region in platform["regions"]:
+        serving = region.get("serving", {})
+        if serving.get("model_package_arn"):
+            arn = serving["model_package_arn"].split(":")
+            serving["model_package_arn"] = ":".join([*arn[:4], TEST_ACCOUNT, *arn[5:]])
+    return {**context, "platform": platform}
 
 
 class SynthesizedPlatform:
@@ -57,9 +77,7 @@ def platform(tmp_path_factory) -> SynthesizedPlatform:
 
 @pytest.fixture(scope="session")
 def prod_platform(tmp_path_factory) -> SynthesizedPlatform:
-    context = shipped_context()
-    context["platform"] = {**context["platform"], "environment": "prod", "account": "123456789012"}
-    return SynthesizedPlatform(context, tmp_path_factory.mktemp("cdk.out.prod"))
+    return SynthesizedPlatform(prod_context(), tmp_path_factory.mktemp("cdk.out.prod"))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 
 from ml_constructs.compliance import COMPLIANCE_PACKS, add_compliance_packs
 from scripts.lint_templates import lint_assembly, stack_templates
-from tests.conftest import PROJECT_ROOT, shipped_context
+from tests.conftest import PROJECT_ROOT, TEST_ACCOUNT, shipped_context
 
 
 def _report_entries(report: dict, key: str) -> list[tuple[str, str, dict]]:
@@ -103,9 +103,27 @@ def test_the_cli_fails_synth_on_an_unacknowledged_finding(cdk_cli, tmp_path):
 
 @pytest.mark.parametrize("fixture", ["platform", "prod_platform"])
 def test_cfn_lint_finds_nothing(request, fixture):
-    count, findings = lint_assembly(request.getfixturevalue(fixture).outdir)
+    count, _, findings = lint_assembly(request.getfixturevalue(fixture).outdir)
     assert count >= 2
     assert findings == []
+
+
+def test_cfn_lint_skips_unchanged_templates_and_always_lints_a_changed_one(platform, tmp_path):
+    # A copy of the assembly, so that one template can change without touching the session's.
+    assembly = tmp_path / "cdk.out"
+    shutil.copytree(platform.outdir, assembly)
+    cache = tmp_path / "cache"
+    count, linted, findings = lint_assembly(assembly, cache)
+    assert (linted, findings) == (count, [])
+    assert lint_assembly(assembly, cache) == (count, 0, [])
+
+    template, _ = next(stack_templates(assembly))
+    document = json.loads(template.read_text())
+    document["Resources"]["Unknown"] = {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}
+    template.write_text(json.dumps(document))
+    _, linted, findings = lint_assembly(assembly, cache)
+    assert linted == 1
+    assert any("NoSuchProperty" in finding for finding in findings), findings
 
 
 def test_every_region_is_synthesized_into_its_own_assembly(platform):
@@ -137,7 +155,7 @@ def test_real_cli_synthesizes_without_network_credentials_or_aws_environment(cdk
 
 def test_synth_with_an_account_needs_no_context_lookup(prod_platform):
     """With an account set, anything asking for the stack's zones would trigger a lookup that needs credentials."""
-    assert prod_platform.config.account == "123456789012"
+    assert prod_platform.config.account == TEST_ACCOUNT
     missing = [
         entry["key"]
         for manifest in prod_platform.outdir.rglob("manifest.json")
