@@ -20,7 +20,6 @@ from aws_cdk.assertions import Template  # noqa: E402
 from app import build_platform, create_app  # noqa: E402
 from platform_config import load_platform_config  # noqa: E402
 
-
 TEST_ACCOUNT = "111122223333"
 """The account of the prod test config: prod refuses the documentation's example account."""
 TEST_ALARM_EMAIL = "ml-alerts@ml-platform.internal"
