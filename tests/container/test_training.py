@@ -265,6 +265,31 @@ def test_an_interrupted_job_resumes_from_its_last_checkpoint_and_ends_with_the_s
     np.testing.assert_array_equal(resumed_model.inplace_predict(rows), reference_model.inplace_predict(rows))
 
 
+def test_sigterm_checkpoints_the_rounds_done_and_exits_promptly_so_a_restart_loses_none(tmp_path):
+    stopped = _spot_job(tmp_path / "stopped")
+    stopped.hyperparameters({**SPOT_HYPERPARAMETERS, "checkpoint_frequency": "1000"})
+    process = start_training(stopped)
+    log = ""
+    while "[round 3/300]" not in log:
+        line = process.stdout.readline()
+        assert line, log
+        log += line
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=30)
+    log += rest
+
+    assert process.returncode == 128 + signal.SIGTERM, log
+    stopped_after = int(re.search(r"Training stopped on SIGTERM: stopped after (\d+) rounds", log).group(1))
+    assert 3 <= stopped_after < 300
+    # checkpoint_frequency is 1000: this checkpoint exists only because of the SIGTERM.
+    assert [p.name for p in stopped.checkpoint_dir.glob("checkpoint-*.ubj")] == [f"checkpoint-{stopped_after:06d}.ubj"]
+    assert not stopped.failure_file.exists() and not stopped.model_dir.exists()
+
+    status, resumed_log = run_training(stopped)
+    assert status == 0, resumed_log
+    assert f"Resuming from the checkpoint written after round {stopped_after}." in resumed_log
+
+
 def test_checkpoints_are_written_every_n_rounds_and_only_the_newest_two_are_kept(trained_classifier):
     assert sorted(p.name for p in trained_classifier.checkpoint_dir.iterdir()) == [
         "checkpoint-000030.ubj",

@@ -64,7 +64,7 @@ class InferenceApplication:
         self._predictor: Predictor | None = None
         self._execution_parameters = orjson.dumps(
             {
-                "MaxConcurrentTransforms": settings.workers,
+                "MaxConcurrentTransforms": settings.max_concurrent_transforms,
                 "BatchStrategy": "MULTI_RECORD",
                 "MaxPayloadInMB": settings.max_payload_mb,
             }
@@ -139,7 +139,7 @@ class InferenceApplication:
             "(SAGEMAKER_MAX_PAYLOAD_IN_MB); split the records over several requests.",
         )
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
             raise too_large
         chunks, size = [], 0
         while True:
@@ -148,7 +148,7 @@ class InferenceApplication:
                 raise _ClientDisconnected
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
+            if limit is not None and size > limit:
                 raise too_large
             chunks.append(chunk)
             if not message.get("more_body", False):

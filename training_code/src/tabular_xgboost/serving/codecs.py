@@ -3,8 +3,8 @@
 Requests: ``text/csv`` (one record per line, features in training order, no header, an empty
 field is a missing value) or ``application/json`` (a list of numbers for one record, a list of
 such lists, or ``{"instances": [...]}`` whose records may also be objects keyed by feature name;
-``null`` is a missing value). Responses: one prediction per line (``text/csv``) or
-``{"predictions": [...]}`` (``application/json``).
+``null`` is a missing value; or JSON Lines, one such record per line). Responses: one prediction
+per line (``text/csv``) or ``{"predictions": [...]}`` (``application/json``).
 """
 
 from __future__ import annotations
@@ -162,21 +162,7 @@ class FeatureDecoder:
         return np.column_stack([column.to_numpy() for column in table.columns]).astype(np.float32)
 
     def _decode_json(self, body: bytes) -> np.ndarray:
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise RequestError(400, f"The application/json body is not valid JSON: {error}") from error
-        if isinstance(document, dict):
-            if "instances" not in document:
-                raise RequestError(400, 'A JSON object body needs an "instances" key holding a list of records.')
-            document = document["instances"]
-        if not isinstance(document, list) or not document:
-            raise RequestError(
-                400,
-                "Send records as a non-empty JSON list: one record as a list of numbers, or a list "
-                "of records (lists of numbers or objects keyed by feature name).",
-            )
-        records = document if isinstance(document[0], (list, dict)) else [document]
+        records = _json_records(body)
         rows = [self._json_record(number, record) for number, record in enumerate(records, start=1)]
         try:
             matrix = np.array(rows)
@@ -222,6 +208,38 @@ class FeatureDecoder:
                         "not a number; values must be numbers, or null for a missing value.",
                     )
         return matrix
+
+
+def _json_records(body: bytes) -> list:
+    """The records of a JSON document, or of JSON Lines: one record per line, which is what batch transform sends
+    for a JSON file split by line (SplitType=Line) into mini-batches of several records (MultiRecord)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) < 2:
+            raise RequestError(400, f"The application/json body is not valid JSON: {error}") from error
+        return [_json_line(number, line) for number, line in enumerate(lines, start=1)]
+    if isinstance(document, dict):
+        if "instances" not in document:
+            raise RequestError(400, 'A JSON object body needs an "instances" key holding a list of records.')
+        document = document["instances"]
+    if not isinstance(document, list) or not document:
+        raise RequestError(
+            400,
+            "Send records as a non-empty JSON list: one record as a list of numbers, or a list "
+            "of records (lists of numbers or objects keyed by feature name), or JSON Lines (one record per line).",
+        )
+    return document if isinstance(document[0], (list, dict)) else [document]
+
+
+def _json_line(number: int, line: bytes) -> object:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise RequestError(
+            400, f"The application/json body is neither one JSON document nor JSON Lines: line {number}: {error}"
+        ) from error
 
 
 def encode_predictions(media_type: str, predictions: np.ndarray) -> bytes:
