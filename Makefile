@@ -8,6 +8,11 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 # Synth needs neither credentials nor an account; keep the SDKs quiet and offline.
 export CDK_DISABLE_VERSION_CHECK := true
 export SAGEMAKER_VALIDATE_ROLE := false
+# Image assets: without a running Docker engine, cdk deploy builds and pushes the model image with podman through
+# scripts/cdk-docker, in Docker's v2 manifest format (SageMaker rejects podman's default, OCI).
+ifeq ($(shell docker info >/dev/null 2>&1 && echo running),)
+export CDK_DOCKER ?= $(CURDIR)/scripts/cdk-docker
+endif
 
 STACKS ?= **
 CDK := cdk
