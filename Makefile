@@ -78,7 +78,7 @@ bench-synth: setup-dev
 
 bench-serving: setup-dev
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/serving/requirements.txt
-	python bench/serving/run.py
+	PYTHONPATH=training_code/src python bench/serving/run.py
 
 clean:
 	rm -rf cdk.out .pytest_cache

@@ -30,23 +30,29 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._awaiting_head = True
+        self._messages_begun = 0
         self._head_bytes_received = 0
         self._head_bytes = 0
         self._header_count = 0
         self._head_problem: str | None = None
 
     def data_received(self, data: bytes) -> None:
-        # Counting what arrives bounds the parser's buffer to the limit plus one read even while a single header
+        # Counting what arrives bounds the parser's buffer to the limit plus two reads even while a single header
         # line is still incomplete, which the callbacks below never see.
         if self._awaiting_head and self._head_bytes_received > MAX_HEAD_BYTES:
             self._reject(f"The request head exceeds {MAX_HEAD_BYTES} bytes.")
             return
+        in_head, messages_begun = self._awaiting_head, self._messages_begun
         super().data_received(data)
-        if self._awaiting_head:
-            self._head_bytes_received += len(data)
+        if in_head and self._awaiting_head and self._messages_begun == messages_begun:
+            self._head_bytes_received += len(data)  # all of it belongs to one head, still incomplete
+        else:
+            # The read also held a body or the end of another request; the callbacks count its complete lines.
+            self._head_bytes_received = 0
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._messages_begun += 1
         self._head_bytes = self._header_count = 0
 
     def on_url(self, url: bytes) -> None:

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xgboost as xgb
-
-from tests.container.support import (
+from container_harness import (
     RunningServer,
     classification_table,
     container_command,

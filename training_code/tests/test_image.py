@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xgboost as xgb
-
-from tests.container.support import (
-    PROJECT_ROOT,
+from container_harness import (
     TRAINING_CODE,
     SageMakerDir,
     classification_table,
@@ -32,6 +30,7 @@ pytestmark = pytest.mark.container
 # The same default as scripts/setup-container-engine.sh, which creates it.
 BASE_IMAGE = os.environ.get("CONTAINER_BASE_IMAGE", "localhost/debian-python3:bookworm")
 IMAGE = f"localhost/tabular-xgboost-test:{os.getpid()}"
+PROJECT_ROOT = TRAINING_CODE.parent
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 SECRET_ID = "pip-ca-bundle"
 # What CDK_DOCKER points at where there is no Docker engine: the image is built as `cdk deploy` builds it.
