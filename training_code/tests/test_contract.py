@@ -62,3 +62,15 @@ def test_every_default_is_allowed_and_only_required_keys_lack_one():
     }
     given = {key: str(entry["default"]) for key, entry in entries.items() if entry.get("default") is not None}
     parse_hyperparameters({**REQUIRED, **given})
+
+
+def test_every_image_build_has_its_xgboost_pinned_and_the_dockerfile_builds_the_cpu_one_by_default():
+    builds = contract()["image_builds"]
+
+    for build, entry in builds.items():
+        requirements = (TRAINING_CODE / f"requirements-{build}.txt").read_text()
+        pins = [line for line in requirements.splitlines() if line.startswith("xgboost")]
+        assert len(pins) == 1 and "==" in pins[0], build
+        assert entry["build_args"] == {"ACCELERATOR": build}
+    assert builds["gpu"]["devices"] == ["cpu", "cuda"] and builds["cpu"]["devices"] == ["cpu"]
+    assert "ARG ACCELERATOR=cpu\n" in (TRAINING_CODE / "Dockerfile").read_text()

@@ -220,39 +220,48 @@ def _train(opt_ml_root: str, environ: dict[str, str], cpu: int, log_path: str) -
     os._exit(status)
 
 
-def train_in_process(sagemaker_dir: SageMakerDir, *, on_log_line=None) -> tuple[int, str]:
+def train_in_process(sagemaker_dir: SageMakerDir, *, on_log_line=None, **environ: str) -> tuple[int, str]:
     """Runs ``train`` in this process, as ``start_training`` would in another; returns its exit status and log."""
-    return run_in_process("train", sagemaker_dir.root, on_log_line=on_log_line)
+    return run_in_process("train", sagemaker_dir.root, on_log_line=on_log_line, **environ)
 
 
-def run_in_process(command: str, opt_ml_root: Path, *, on_log_line=None) -> tuple[int, str]:
-    """Runs the container command ``train`` or ``evaluate`` in this process over ``opt_ml_root``; returns its exit
-    status and log. Saves starting a Python and importing XGBoost, most of a small job's time.
+def run_in_process(
+    command: str, opt_ml_root: Path, *, on_log_line=None, single_cpu: bool = True, **environ: str
+) -> tuple[int, str]:
+    """Runs the container command ``train`` or ``evaluate`` in this process over ``opt_ml_root``, with these
+    environment variables; returns its exit status and log. Saves starting a Python and importing XGBoost, most of
+    a small job's time.
 
     Everything the command changes in the process (environment, SIGTERM handler, logging, CPU affinity) is put back
     afterwards. :param on_log_line: called with each log line as it is written. Default: none.
+    :param single_cpu: run on one CPU, as start_training does, for times that other work on the machine does not
+        stretch; False uses every CPU, as the image does. Default: True.
     """
     from tabular_xgboost import cli
 
     root = logging.getLogger()
-    saved = os.environ.get("OPT_ML_ROOT"), signal.getsignal(signal.SIGTERM), root.handlers[:], root.level
+    variables = {"OPT_ML_ROOT": str(opt_ml_root), **environ}
+    saved_environ = {name: os.environ.get(name) for name in variables}
+    saved = signal.getsignal(signal.SIGTERM), root.handlers[:], root.level
     affinity = os.sched_getaffinity(0)
     log = _LogCapture(on_log_line)
-    os.environ["OPT_ML_ROOT"] = str(opt_ml_root)
-    # One CPU, as start_training gives a process: XGBoost then runs one thread, which never spin-waits.
-    os.sched_setaffinity(0, {min(affinity)})
+    os.environ.update(variables)
+    if single_cpu:
+        # XGBoost then runs one thread, which never spin-waits.
+        os.sched_setaffinity(0, {min(affinity)})
     try:
         with contextlib.redirect_stdout(log):
             status = {"train": cli.train, "evaluate": cli.evaluate}[command]()
     finally:
         os.sched_setaffinity(0, affinity)
-        if saved[0] is None:
-            os.environ.pop("OPT_ML_ROOT", None)
-        else:
-            os.environ["OPT_ML_ROOT"] = saved[0]
-        signal.signal(signal.SIGTERM, saved[1])
-        root.handlers[:] = saved[2]
-        root.setLevel(saved[3])
+        for name, value in saved_environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        signal.signal(signal.SIGTERM, saved[0])
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[2])
     return status, log.getvalue()
 
 

@@ -129,11 +129,13 @@ class Hyperparameters:
     """Share of the training rows held out for validation when there is no validation channel."""
     seed: int = 0
 
-    def booster_params(self, *, threads: int) -> dict[str, Any]:
-        """XGBoost parameters; evaluation metrics are added by the trainer."""
+    def booster_params(self, *, threads: int, device: str = "cpu") -> dict[str, Any]:
+        """XGBoost parameters for training on ``device`` (``cpu`` or ``cuda``); evaluation metrics are added by the
+        trainer."""
         params: dict[str, Any] = {
             "objective": "binary:logistic" if self.task == "classification" else "reg:squarederror",
             "tree_method": "hist",
+            "device": device,
             "max_depth": self.max_depth,
             "eta": self.eta,
             "min_child_weight": self.min_child_weight,

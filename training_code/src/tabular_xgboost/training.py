@@ -15,6 +15,7 @@ from xgboost import collective as xgb_collective
 from tabular_xgboost.checkpoints import CheckpointStore
 from tabular_xgboost.cluster import Cluster, collective, tracker_on_first_host
 from tabular_xgboost.datasets import Dataset, read_channel
+from tabular_xgboost.devices import training_device
 from tabular_xgboost.errors import TrainingStopped, UserError
 from tabular_xgboost.hyperparameters import Hyperparameters, parse_hyperparameters
 from tabular_xgboost.metrics import (
@@ -198,6 +199,7 @@ def _fit(
     stop: threading.Event,
 ) -> tuple[xgb.Booster, dict[str, float]]:
     threads = len(os.sched_getaffinity(0))
+    device = training_device()
     task_metrics = TASK_METRICS[hyperparameters.task]
     dtrain = xgb.QuantileDMatrix(train_set.features, train_set.target, max_bin=hyperparameters.max_bin, nthread=threads)
     dvalidation = xgb.QuantileDMatrix(validation_set.features, validation_set.target, ref=dtrain, nthread=threads)
@@ -209,7 +211,9 @@ def _fit(
         # Only the first host writes checkpoints; every host resumes from the one it found.
         # (Wrapped, because XGBoost refuses to broadcast None.)
         checkpoint = xgb_collective.broadcast({"checkpoint": checkpoint}, 0)["checkpoint"]
-    params = hyperparameters.booster_params(threads=threads) | {"eval_metric": list(task_metrics.eval_metrics)}
+    params = hyperparameters.booster_params(threads=threads, device=device) | {
+        "eval_metric": list(task_metrics.eval_metrics)
+    }
     booster = xgb.Booster(params, cache=[dtrain, dvalidation], model_file=checkpoint.model if checkpoint else None)
     early_stopping = _EarlyStopping(hyperparameters.early_stopping_rounds, task_metrics.maximize)
 

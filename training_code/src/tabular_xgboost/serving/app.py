@@ -49,7 +49,8 @@ class Predictor:
 
     def __init__(self, artifacts: ModelArtifacts, threads: int) -> None:
         self._booster = xgb.Booster(model_file=artifacts.booster_bytes)
-        self._booster.set_param({"nthread": threads})
+        # Serving predicts on the CPUs, whatever device trained the model.
+        self._booster.set_param({"nthread": threads, "device": "cpu"})
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         # The decoder has checked the number of features already.
