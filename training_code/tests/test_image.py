@@ -142,6 +142,16 @@ def test_the_image_is_built_for_sagemaker_instances(image):
     assert architecture == "linux/amd64"
 
 
+# 619 MB before the image left out what its commands never load; this catches what would bring it back.
+IMAGE_SIZE_BUDGET_MB = 420
+
+
+def test_the_image_stays_within_its_size_budget(image):
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", image).stdout.strip())
+
+    assert size <= IMAGE_SIZE_BUDGET_MB * 10**6, f"{size / 10**6:.0f} MB"
+
+
 def test_the_image_has_a_docker_v2_manifest_which_sagemaker_accepts(image):
     assert podman("image", "inspect", "--format", "{{.ManifestType}}", image).stdout.strip() == DOCKER_MANIFEST
 

@@ -88,6 +88,7 @@ class InferenceApplication:
                     await send({"type": "lifespan.startup.failed", "message": f"Cannot load the model: {error}"})
                     return
                 await send({"type": "lifespan.startup.complete"})
+                asyncio.get_running_loop().run_in_executor(None, self._decoder.load_csv_parser)
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return

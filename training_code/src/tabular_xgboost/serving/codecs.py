@@ -9,10 +9,13 @@ per line (``text/csv``) or ``{"predictions": [...]}`` (``application/json``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import orjson
-import pyarrow as pa
-import pyarrow.csv as pa_csv
+
+if TYPE_CHECKING:
+    import pyarrow.csv as pa_csv
 
 CSV = "text/csv"
 JSON = "application/json"
@@ -107,15 +110,7 @@ class FeatureDecoder:
     def __init__(self, feature_names: tuple[str, ...]) -> None:
         self.feature_names = feature_names
         self._feature_index = {name: index for index, name in enumerate(feature_names)}
-        columns = [f"feature_{index}" for index in range(len(feature_names))]
-        self._csv_read_options = pa_csv.ReadOptions(column_names=columns, use_threads=False)
-        # Quoting is off: quoted values are not numbers, and Arrow then says so.
-        self._csv_parse_options = pa_csv.ParseOptions(quote_char=False)
-        self._csv_convert_options = pa_csv.ConvertOptions(
-            # float64 then float32, exactly as the fast path and the training data reader round.
-            column_types=dict.fromkeys(columns, pa.float64()),
-            null_values=[""],
-        )
+        self._csv_options: tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions] | None = None
 
     def decode(self, media_type: str, body: bytes) -> np.ndarray:
         if not body.strip():
@@ -140,13 +135,34 @@ class FeatureDecoder:
             return matrix
         return self._decode_csv_with_arrow(body)
 
+    def load_csv_parser(self) -> None:
+        """Imports Arrow's CSV reader, which bodies other than plain numbers need. The server does it in the
+        background once it answers /ping, which Arrow's import would otherwise delay; a body needing it first waits."""
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        columns = [f"feature_{index}" for index in range(len(self.feature_names))]
+        self._csv_options = (
+            pa_csv.ReadOptions(column_names=columns, use_threads=False),
+            # Quoting is off: quoted values are not numbers, and Arrow then says so.
+            pa_csv.ParseOptions(quote_char=False),
+            # float64 then float32, exactly as the fast path and the training data reader round.
+            pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.float64()), null_values=[""]),
+        )
+
     def _decode_csv_with_arrow(self, body: bytes) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        if self._csv_options is None:
+            self.load_csv_parser()
+        read_options, parse_options, convert_options = self._csv_options
         try:
             table = pa_csv.read_csv(
                 pa.py_buffer(body),
-                read_options=self._csv_read_options,
-                parse_options=self._csv_parse_options,
-                convert_options=self._csv_convert_options,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
             )
         except pa.ArrowInvalid as error:
             detail = str(error)

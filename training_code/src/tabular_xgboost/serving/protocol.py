@@ -1,4 +1,5 @@
-"""The HTTP/1.1 connection handling of each worker: uvicorn's httptools protocol with limits on request heads.
+"""The HTTP/1.1 connection handling of each worker: uvicorn's httptools protocol with limits on request heads, and
+one write per response.
 
 httptools buffers a header line whole before it hands it over and counts neither header bytes nor headers, so
 without limits one request can make a worker hold a header of any size. Here a request whose head (request line and
@@ -8,6 +9,8 @@ connection closed. What SageMaker's front end forwards (a few headers, custom at
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import orjson
@@ -24,8 +27,46 @@ class _HeadTooLarge(Exception):
     pass
 
 
+class _OneWritePerResponse:
+    """The connection's transport, holding each write until the end of the event loop's iteration or the next write.
+
+    uvicorn writes a response's head and its body separately, two system calls where one does: the head is held,
+    and the body that follows at once goes out with it (one writev). Everything else is the transport's.
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._loop = asyncio.get_running_loop()
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._held is None:
+            self._held = data
+            self._loop.call_soon(self._flush)
+        else:
+            self._transport.writelines((self._held, data))
+            self._held = None
+
+    def writelines(self, chunks: Iterable[bytes]) -> None:
+        self._flush()
+        self._transport.writelines(chunks)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def _flush(self) -> None:
+        if self._held is not None:
+            self._transport.write(self._held)
+            self._held = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class HeadLimitedProtocol(HttpToolsProtocol):
-    """Answers 431 to a request head over ``MAX_HEAD_BYTES`` or ``MAX_HEADERS``; otherwise uvicorn's protocol."""
+    """Answers 431 to a request head over ``MAX_HEAD_BYTES`` or ``MAX_HEADERS``, and writes each response at once;
+    otherwise uvicorn's protocol."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,6 +76,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._header_count = 0
         self._head_problem: str | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(_OneWritePerResponse(transport))
 
     def data_received(self, data: bytes) -> None:
         # Counting what arrives bounds the parser's buffer to the limit plus two reads even while a single header
@@ -102,6 +146,6 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
 
 class ModelServerWorker(UvicornWorker):
-    """gunicorn's uvicorn worker on uvloop with the head-limited protocol."""
+    """gunicorn's uvicorn worker on uvloop with this module's protocol."""
 
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "uvloop", "http": HeadLimitedProtocol}
