@@ -56,9 +56,10 @@ class _OneWritePerResponse:
         self._transport.close()
 
     def _flush(self) -> None:
-        if self._held is not None:
+        # A connection the client closed meanwhile has nowhere to send it.
+        if self._held is not None and not self._transport.is_closing():
             self._transport.write(self._held)
-            self._held = None
+        self._held = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
