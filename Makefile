@@ -8,6 +8,11 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 # Synth needs neither credentials nor an account; keep the SDKs quiet and offline.
 export CDK_DISABLE_VERSION_CHECK := true
 export SAGEMAKER_VALIDATE_ROLE := false
+# Image assets: without a running Docker engine, cdk deploy builds and pushes the model image with podman through
+# scripts/cdk-docker, in Docker's v2 manifest format (SageMaker rejects podman's default, OCI).
+ifeq ($(shell docker info >/dev/null 2>&1 && echo running),)
+export CDK_DOCKER ?= $(CURDIR)/scripts/cdk-docker
+endif
 
 STACKS ?= **
 CDK := cdk
@@ -22,7 +27,7 @@ $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt training_code/requirements-cpu.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -75,7 +80,7 @@ bench-synth: setup-dev
 
 bench-serving: setup-dev
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/serving/requirements.txt
-	python bench/serving/run.py
+	PYTHONPATH=training_code/src python bench/serving/run.py
 
 clean:
 	rm -rf cdk.out cdk.out.next .pytest_cache

@@ -12,8 +12,9 @@ TRAINING_CODE_DIR = Path(__file__).resolve().parent.parent / "training_code"
 
 class ModelImage(ecr_assets.DockerImageAsset):
     """A linux/amd64 Docker image asset of ``training_code/`` that SageMaker runs as ``<image> train`` and
-    ``<image> serve``. ``cdk deploy`` builds and pushes it (set ``CDK_DOCKER=podman`` where there is no Docker
-    engine); stacks that create it in the same stage share one build, since the asset hash is the same.
+    ``<image> serve``. ``cdk deploy`` builds and pushes it; where there is no Docker engine, ``CDK_DOCKER`` names
+    ``scripts/cdk-docker``, which builds with podman in Docker's v2 manifest format (SageMaker rejects OCI).
+    Stacks that create it in the same stage share one build, since the asset hash is the same.
 
     :param directory: the build context. Default: the project's training_code/.
     """

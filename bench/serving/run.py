@@ -12,7 +12,8 @@ It prints requests/s and p50/p99 latency for 1-row and 100-row CSV requests at c
 8, whether the targets are met, and the maximum sustainable requests/s of one instance.
 
 Every run is bounded (--duration seconds); all traffic stays on 127.0.0.1; the script stops by
-itself. Usage: python bench/serving/run.py [--duration 3] [--p99-bound-ms 20] [--repeat 1]
+itself. Usage (the model container's harness, in training_code/src, on the path):
+PYTHONPATH=training_code/src python bench/serving/run.py [--duration 3] [--p99-bound-ms 20] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ import multiprocessing
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +40,15 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import xgboost as xgb
+from container_harness import (
+    RunningServer,
+    free_port,
+    run_in_process,
+    running,
+    running_server,
+    subprocess_environment,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TRAINING_CODE_SRC = PROJECT_ROOT / "training_code" / "src"
 BENCH_DIR = Path(__file__).resolve().parent
 FEATURES = 20
 BATCH_SIZES = (1, 100)
@@ -81,12 +86,6 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or sys.exit("wrk is still missing after apt-get install.")
 
 
-def environment(**overrides: str) -> dict[str, str]:
-    environ = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TRAINING_CODE_SRC), str(BENCH_DIR)]))
-    environ.update(overrides)
-    return environ
-
-
 def train_model(opt_ml: Path) -> np.ndarray:
     """Trains a 100-tree classifier with the image's train command; returns rows to send."""
     rng = np.random.default_rng(0)
@@ -100,12 +99,9 @@ def train_model(opt_ml: Path) -> np.ndarray:
     (opt_ml / "input" / "config" / "hyperparameters.json").write_text(
         json.dumps({"target_column": "label", "task": "classification", "num_round": "100", "max_depth": "6"})
     )
-    subprocess.run(
-        [sys.executable, "-m", "tabular_xgboost", "train"],
-        env=environment(OPT_ML_ROOT=str(opt_ml)),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    status, log = run_in_process("train", opt_ml)
+    if status != 0:
+        sys.exit(f"train failed:\n{log}")
     return rng.normal(size=(max(BATCH_SIZES), FEATURES))
 
 
@@ -132,72 +128,35 @@ def in_process_limit(model_file: Path, rows: np.ndarray, processes: int, threads
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         results = pool.starmap(_predict_in_a_loop, [(str(model_file), rows, threads, duration)] * processes)
     latencies = np.concatenate([np.asarray(latency) for latency, _ in results]) * 1000
-    cpu_seconds = sum(cpu for _, cpu in results)
+    cpu_used = sum(cpu for _, cpu in results)
     return Measurement(
         len(latencies) / duration,
         float(np.percentile(latencies, 50)),
         float(np.percentile(latencies, 99)),
-        cpu_seconds * 1e6 / len(latencies),
+        cpu_used * 1e6 / len(latencies),
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def cpu_seconds(server: RunningServer) -> float:
+    """CPU time used so far by the server's master and worker processes."""
+    pids, total = [server.process.pid], 0.0
+    while pids:
+        pid = pids.pop()
+        with contextlib.suppress(FileNotFoundError):
+            # Fields after the command name, which may hold spaces: utime and stime are 12 and 13.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pids += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    return total
 
 
-@dataclass(frozen=True)
-class Server:
-    port: int
-    pid: int
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's master and worker processes."""
-        pids, total = [self.pid], 0.0
-        while pids:
-            pid = pids.pop()
-            with contextlib.suppress(FileNotFoundError):
-                # Fields after the command name, which may hold spaces: utime and stime are 12 and 13.
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-                pids += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
-        return total
+def image_server(opt_ml: Path, workers: int, log: Path) -> contextlib.AbstractContextManager[RunningServer]:
+    return running_server(opt_ml, log, SAGEMAKER_MODEL_SERVER_WORKERS=str(workers))
 
 
-@contextlib.contextmanager
-def running(command: list[str], port: int, environ: dict[str, str], log: Path) -> Iterator[Server]:
-    with log.open("w") as log_file:
-        process = subprocess.Popen(command, env=environ, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"{' '.join(command)} did not start; see {log}")
-                time.sleep(0.2)
-        yield Server(port, process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
-def image_server(opt_ml: Path, workers: int, log: Path) -> contextlib.AbstractContextManager[Server]:
-    port = free_port()
-    environ = environment(
-        OPT_ML_ROOT=str(opt_ml),
-        SAGEMAKER_BIND_TO_PORT=str(port),
-        SERVING_BIND_ADDRESS="127.0.0.1",
-        SAGEMAKER_MODEL_SERVER_WORKERS=str(workers),
-    )
-    return running([sys.executable, "-m", "tabular_xgboost", "serve"], port, environ, log)
-
-
-def baseline_server(opt_ml: Path, workers: int, threads: int, log: Path) -> contextlib.AbstractContextManager[Server]:
+def baseline_server(
+    opt_ml: Path, workers: int, threads: int, log: Path
+) -> contextlib.AbstractContextManager[RunningServer]:
     port = free_port()
     command = [
         sys.executable,
@@ -210,9 +169,11 @@ def baseline_server(opt_ml: Path, workers: int, threads: int, log: Path) -> cont
         "--bind",
         f"127.0.0.1:{port}",
         "--no-control-socket",
+        "--chdir",
+        str(BENCH_DIR),
         "baseline_app:app",
     ]
-    environ = environment(MODEL_DIR=str(opt_ml / "model"), BOOSTER_THREADS=str(threads))
+    environ = subprocess_environment(MODEL_DIR=str(opt_ml / "model"), BOOSTER_THREADS=str(threads))
     return running(command, port, environ, log)
 
 
@@ -228,8 +189,8 @@ def best_of(repeat: int, measure: Callable[[], Measurement]) -> Measurement:
     return max((measure() for _ in range(repeat)), key=lambda m: (not m.errors, m.requests_per_second))
 
 
-def run_wrk(wrk: str, server: Server, script: Path, concurrency: int, duration: float) -> Measurement:
-    cpu_before = server.cpu_seconds()
+def run_wrk(wrk: str, server: RunningServer, script: Path, concurrency: int, duration: float) -> Measurement:
+    cpu_before = cpu_seconds(server)
     output = subprocess.run(
         [
             wrk,
@@ -249,7 +210,7 @@ def run_wrk(wrk: str, server: Server, script: Path, concurrency: int, duration: 
         check=True,
         timeout=duration + 30,
     ).stdout
-    cpu_seconds = server.cpu_seconds() - cpu_before
+    cpu_used = cpu_seconds(server) - cpu_before
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -260,7 +221,7 @@ def run_wrk(wrk: str, server: Server, script: Path, concurrency: int, duration: 
         float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         _milliseconds(percentiles["50"]),
         _milliseconds(percentiles["99"]),
-        cpu_seconds * 1e6 / max(requests, 1),
+        cpu_used * 1e6 / max(requests, 1),
         errors,
     )
 
@@ -324,16 +285,18 @@ def measure(arguments: argparse.Namespace, wrk: str, work: Path, workers: int, t
             results.in_process[n, processes] = best(
                 in_process_limit, model_file, rows[:n], processes, threads, arguments.duration
             )
-    with image_server(opt_ml, workers, work / "image-server.log") as port:
-        run_wrk(wrk, port, scripts[1], 8, 1)  # warm-up
+    with image_server(opt_ml, workers, work / "image-server.log") as server:
+        run_wrk(wrk, server, scripts[1], 8, 1)  # warm-up
         for n in BATCH_SIZES:
             for concurrency in SWEEP_CONCURRENCIES:
-                results.image[n, concurrency] = best(run_wrk, wrk, port, scripts[n], concurrency, arguments.duration)
-    with baseline_server(opt_ml, workers, threads, work / "baseline-server.log") as port:
-        run_wrk(wrk, port, scripts[1], 8, 1)
+                results.image[n, concurrency] = best(run_wrk, wrk, server, scripts[n], concurrency, arguments.duration)
+    with baseline_server(opt_ml, workers, threads, work / "baseline-server.log") as server:
+        run_wrk(wrk, server, scripts[1], 8, 1)
         for n in BATCH_SIZES:
             for concurrency in CONCURRENCIES:
-                results.baseline[n, concurrency] = best(run_wrk, wrk, port, scripts[n], concurrency, arguments.duration)
+                results.baseline[n, concurrency] = best(
+                    run_wrk, wrk, server, scripts[n], concurrency, arguments.duration
+                )
     return results
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 
-from tabular_xgboost.errors import UserError
+from tabular_xgboost.errors import TrainingStopped, UserError
 from tabular_xgboost.sagemaker_environment import SageMakerPaths
 
 # numpy and scipy (which XGBoost loads) start an OpenBLAS thread pool per CPU that nothing here
@@ -34,14 +36,25 @@ def _shorten(text: str) -> str:
 
 
 def train() -> int:
-    """Runs a training job; on failure writes the reason where SageMaker reports it and exits 1."""
+    """Runs a training job; on failure writes the reason where SageMaker reports it and exits 1.
+
+    On SIGTERM it finishes the round in progress, writes a checkpoint and exits 143 (128 + SIGTERM).
+    """
     _configure_logging()
     paths = SageMakerPaths.from_environment()
+    stop = threading.Event()
+    # SageMaker stops a job with SIGTERM and kills it 120 s later ("SageMaker sends the algorithm the SIGTERM signal,
+    # which delays job termination for 120 seconds", API reference, StopTrainingJob): time enough to finish a round
+    # and save it. Without a handler the signal would not even end the process, which runs as PID 1.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         # Imported here so that even a broken installation is reported as the failure reason.
         from tabular_xgboost.training import run_training
 
-        run_training(paths)
+        run_training(paths, stop=stop)
+    except TrainingStopped as stopped:
+        LOG.warning("Training stopped on SIGTERM: %s.", stopped)
+        return 128 + signal.SIGTERM
     except UserError as error:
         reason = str(error)
     except Exception as error:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
 from tabular_xgboost.errors import UserError
@@ -24,33 +24,46 @@ _RESERVED_PREFIXES = ("_", "sagemaker_")
 
 @dataclass(frozen=True)
 class Rule:
-    """How one hyperparameter is parsed, and what it allows in words for error messages."""
+    """What one hyperparameter allows: the parser, the words of error messages and the exported contract all
+    follow from these fields."""
 
-    parse: Callable[[str], Any]
-    allowed: str
+    type: Literal["integer", "number", "string"]
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple[str, ...] | None = None
     required: bool = False
+
+    def parse(self, text: str) -> Any:
+        """The typed value, or ValueError when the text is not allowed."""
+        if self.type == "string":
+            if not text.strip() or (self.choices is not None and text not in self.choices):
+                raise ValueError
+            return text
+        value = int(text) if self.type == "integer" else float(text)
+        above_minimum = value > self.minimum if self.exclusive_minimum else value >= self.minimum
+        if not (math.isfinite(value) and above_minimum and value <= self.maximum):
+            raise ValueError
+        return value
+
+    @property
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(self.choices)
+        if self.type == "string":
+            return "a column name"
+        if self.type == "integer":
+            return f"an integer from {self.minimum} to {self.maximum}"
+        bracket = "(" if self.exclusive_minimum else "["
+        return f"a number in {bracket}{_plain(self.minimum)}, {_plain(self.maximum)}]"
 
 
 def _integer(low: int, high: int) -> Rule:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise ValueError
-        return value
-
-    return Rule(parse, f"an integer from {low} to {high}")
+    return Rule("integer", low, high)
 
 
 def _real(low: float, high: float, *, low_exclusive: bool = False) -> Rule:
-    def parse(text: str) -> float:
-        value = float(text)
-        above_low = value > low if low_exclusive else value >= low
-        if not (math.isfinite(value) and above_low and value <= high):
-            raise ValueError
-        return value
-
-    bracket = "(" if low_exclusive else "["
-    return Rule(parse, f"a number in {bracket}{_plain(low)}, {_plain(high)}]")
+    return Rule("number", low, high, exclusive_minimum=low_exclusive)
 
 
 def _plain(number: float) -> str:
@@ -59,21 +72,11 @@ def _plain(number: float) -> str:
 
 
 def _choice(options: tuple[str, ...]) -> Rule:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError
-        return text
-
-    return Rule(parse, "one of " + ", ".join(options), required=True)
+    return Rule("string", choices=options, required=True)
 
 
 def _name() -> Rule:
-    def parse(text: str) -> str:
-        if not text.strip():
-            raise ValueError
-        return text
-
-    return Rule(parse, "a column name", required=True)
+    return Rule("string", required=True)
 
 
 # Keys are the names users pass; `lambda` and `alpha` follow XGBoost and SageMaker's built-in
@@ -126,11 +129,13 @@ class Hyperparameters:
     """Share of the training rows held out for validation when there is no validation channel."""
     seed: int = 0
 
-    def booster_params(self, *, threads: int) -> dict[str, Any]:
-        """XGBoost parameters; evaluation metrics are added by the trainer."""
+    def booster_params(self, *, threads: int, device: str = "cpu") -> dict[str, Any]:
+        """XGBoost parameters for training on ``device`` (``cpu`` or ``cuda``); evaluation metrics are added by the
+        trainer."""
         params: dict[str, Any] = {
             "objective": "binary:logistic" if self.task == "classification" else "reg:squarederror",
             "tree_method": "hist",
+            "device": device,
             "max_depth": self.max_depth,
             "eta": self.eta,
             "min_child_weight": self.min_child_weight,
@@ -146,6 +151,12 @@ class Hyperparameters:
         if self.task == "classification":
             params["scale_pos_weight"] = self.scale_pos_weight
         return params
+
+
+def defaults() -> dict[str, Any]:
+    """The default of every hyperparameter that has one, by the name users pass (None: absent means off)."""
+    by_field = {field.name: field.default for field in fields(Hyperparameters) if field.default is not MISSING}
+    return {key: by_field[_FIELD_FOR_KEY.get(key, key)] for key in RULES if _FIELD_FOR_KEY.get(key, key) in by_field}
 
 
 def parse_hyperparameters(raw: Mapping[str, Any]) -> Hyperparameters:

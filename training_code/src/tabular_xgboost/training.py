@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,7 +15,8 @@ from xgboost import collective as xgb_collective
 from tabular_xgboost.checkpoints import CheckpointStore
 from tabular_xgboost.cluster import Cluster, collective, tracker_on_first_host
 from tabular_xgboost.datasets import Dataset, read_channel
-from tabular_xgboost.errors import UserError
+from tabular_xgboost.devices import training_device
+from tabular_xgboost.errors import TrainingStopped, UserError
 from tabular_xgboost.hyperparameters import Hyperparameters, parse_hyperparameters
 from tabular_xgboost.metrics import (
     TASK_METRICS,
@@ -31,14 +33,20 @@ EVALUATION_REPORT = "evaluation.json"
 _BEST_ITERATION, _BEST_SCORE = "best_iteration", "best_score"
 
 
-def run_training(paths: SageMakerPaths, environ: Mapping[str, str] = os.environ) -> None:
-    """Trains and, on the first host, writes the model, the evaluation report and checkpoints."""
+def run_training(
+    paths: SageMakerPaths, environ: Mapping[str, str] = os.environ, stop: threading.Event | None = None
+) -> None:
+    """Trains and, on the first host, writes the model, the evaluation report and checkpoints.
+
+    :param stop: once set, training ends after the round in progress, the first host writes a checkpoint and
+        TrainingStopped is raised. Default: never set.
+    """
     hyperparameters = _read_hyperparameters(paths)
     cluster = Cluster.from_environment(paths, environ)
     with tracker_on_first_host(cluster):
         train_set, validation_set = _read_data(paths, hyperparameters, cluster)
         with collective(cluster):
-            _train_and_save(paths, hyperparameters, cluster, train_set, validation_set)
+            _train_and_save(paths, hyperparameters, cluster, train_set, validation_set, stop or threading.Event())
 
 
 def _train_and_save(
@@ -47,6 +55,7 @@ def _train_and_save(
     cluster: Cluster,
     train_set: Dataset,
     validation_set: Dataset,
+    stop: threading.Event,
 ) -> None:
     """Trains on every host together; the first host writes the model and the report."""
     _check_same_features_on_every_host(train_set.feature_names)
@@ -58,7 +67,7 @@ def _train_and_save(
         train_set.row_count,
         validation_set.row_count,
     )
-    booster, validation_scores = _fit(paths, hyperparameters, cluster, train_set, validation_set)
+    booster, validation_scores = _fit(paths, hyperparameters, cluster, train_set, validation_set, stop)
     if cluster.is_leader:
         save_model(paths.model_dir, booster, ModelMetadata(hyperparameters.task, train_set.feature_names))
         write_evaluation_report(paths.output_data_dir / EVALUATION_REPORT, hyperparameters.task, validation_scores)
@@ -146,6 +155,14 @@ def _sum_over_hosts(count: int) -> int:
     return int(xgb_collective.allreduce(np.array([count], dtype=np.int64), xgb_collective.Op.SUM)[0])
 
 
+def _stop_on_any_host(stop: threading.Event) -> bool:
+    """Whether any host was asked to stop: hosts receive SIGTERM at different moments, and all of them must end
+    after the same round, or the ones still training wait for the others forever."""
+    if not xgb_collective.is_distributed():
+        return stop.is_set()
+    return bool(xgb_collective.allreduce(np.array([stop.is_set()], dtype=np.int32), xgb_collective.Op.MAX)[0])
+
+
 @dataclass
 class _EarlyStopping:
     """Tracks the best round of the objective metric; the state lives in booster attributes, so it
@@ -179,8 +196,10 @@ def _fit(
     cluster: Cluster,
     train_set: Dataset,
     validation_set: Dataset,
+    stop: threading.Event,
 ) -> tuple[xgb.Booster, dict[str, float]]:
     threads = len(os.sched_getaffinity(0))
+    device = training_device()
     task_metrics = TASK_METRICS[hyperparameters.task]
     dtrain = xgb.QuantileDMatrix(train_set.features, train_set.target, max_bin=hyperparameters.max_bin, nthread=threads)
     dvalidation = xgb.QuantileDMatrix(validation_set.features, validation_set.target, ref=dtrain, nthread=threads)
@@ -192,7 +211,9 @@ def _fit(
         # Only the first host writes checkpoints; every host resumes from the one it found.
         # (Wrapped, because XGBoost refuses to broadcast None.)
         checkpoint = xgb_collective.broadcast({"checkpoint": checkpoint}, 0)["checkpoint"]
-    params = hyperparameters.booster_params(threads=threads) | {"eval_metric": list(task_metrics.eval_metrics)}
+    params = hyperparameters.booster_params(threads=threads, device=device) | {
+        "eval_metric": list(task_metrics.eval_metrics)
+    }
     booster = xgb.Booster(params, cache=[dtrain, dvalidation], model_file=checkpoint.model if checkpoint else None)
     early_stopping = _EarlyStopping(hyperparameters.early_stopping_rounds, task_metrics.maximize)
 
@@ -203,6 +224,10 @@ def _fit(
     for iteration in range(first_round, hyperparameters.num_round):
         if early_stopping.should_stop(booster):
             break
+        if _stop_on_any_host(stop):
+            if cluster.is_leader and rounds_trained and iteration % hyperparameters.checkpoint_frequency:
+                checkpoints.save(booster)
+            raise TrainingStopped(iteration)
         booster.update(dtrain, iteration)
         rounds_trained += 1
         scores = parse_evaluation(booster.eval_set(evals, iteration))

@@ -49,7 +49,8 @@ class Predictor:
 
     def __init__(self, artifacts: ModelArtifacts, threads: int) -> None:
         self._booster = xgb.Booster(model_file=artifacts.booster_bytes)
-        self._booster.set_param({"nthread": threads})
+        # Serving predicts on the CPUs, whatever device trained the model.
+        self._booster.set_param({"nthread": threads, "device": "cpu"})
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         # The decoder has checked the number of features already.
@@ -64,7 +65,7 @@ class InferenceApplication:
         self._predictor: Predictor | None = None
         self._execution_parameters = orjson.dumps(
             {
-                "MaxConcurrentTransforms": settings.workers,
+                "MaxConcurrentTransforms": settings.max_concurrent_transforms,
                 "BatchStrategy": "MULTI_RECORD",
                 "MaxPayloadInMB": settings.max_payload_mb,
             }
@@ -87,6 +88,7 @@ class InferenceApplication:
                     await send({"type": "lifespan.startup.failed", "message": f"Cannot load the model: {error}"})
                     return
                 await send({"type": "lifespan.startup.complete"})
+                asyncio.get_running_loop().run_in_executor(None, self._decoder.load_csv_parser)
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -139,7 +141,7 @@ class InferenceApplication:
             "(SAGEMAKER_MAX_PAYLOAD_IN_MB); split the records over several requests.",
         )
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
             raise too_large
         chunks, size = [], 0
         while True:
@@ -148,7 +150,7 @@ class InferenceApplication:
                 raise _ClientDisconnected
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
+            if limit is not None and size > limit:
                 raise too_large
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -3,16 +3,19 @@
 Requests: ``text/csv`` (one record per line, features in training order, no header, an empty
 field is a missing value) or ``application/json`` (a list of numbers for one record, a list of
 such lists, or ``{"instances": [...]}`` whose records may also be objects keyed by feature name;
-``null`` is a missing value). Responses: one prediction per line (``text/csv``) or
-``{"predictions": [...]}`` (``application/json``).
+``null`` is a missing value; or JSON Lines, one such record per line). Responses: one prediction
+per line (``text/csv``) or ``{"predictions": [...]}`` (``application/json``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import orjson
-import pyarrow as pa
-import pyarrow.csv as pa_csv
+
+if TYPE_CHECKING:
+    import pyarrow.csv as pa_csv
 
 CSV = "text/csv"
 JSON = "application/json"
@@ -107,15 +110,7 @@ class FeatureDecoder:
     def __init__(self, feature_names: tuple[str, ...]) -> None:
         self.feature_names = feature_names
         self._feature_index = {name: index for index, name in enumerate(feature_names)}
-        columns = [f"feature_{index}" for index in range(len(feature_names))]
-        self._csv_read_options = pa_csv.ReadOptions(column_names=columns, use_threads=False)
-        # Quoting is off: quoted values are not numbers, and Arrow then says so.
-        self._csv_parse_options = pa_csv.ParseOptions(quote_char=False)
-        self._csv_convert_options = pa_csv.ConvertOptions(
-            # float64 then float32, exactly as the fast path and the training data reader round.
-            column_types=dict.fromkeys(columns, pa.float64()),
-            null_values=[""],
-        )
+        self._csv_options: tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions] | None = None
 
     def decode(self, media_type: str, body: bytes) -> np.ndarray:
         if not body.strip():
@@ -140,13 +135,34 @@ class FeatureDecoder:
             return matrix
         return self._decode_csv_with_arrow(body)
 
+    def load_csv_parser(self) -> None:
+        """Imports Arrow's CSV reader, which bodies other than plain numbers need. The server does it in the
+        background once it answers /ping, which Arrow's import would otherwise delay; a body needing it first waits."""
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        columns = [f"feature_{index}" for index in range(len(self.feature_names))]
+        self._csv_options = (
+            pa_csv.ReadOptions(column_names=columns, use_threads=False),
+            # Quoting is off: quoted values are not numbers, and Arrow then says so.
+            pa_csv.ParseOptions(quote_char=False),
+            # float64 then float32, exactly as the fast path and the training data reader round.
+            pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.float64()), null_values=[""]),
+        )
+
     def _decode_csv_with_arrow(self, body: bytes) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        if self._csv_options is None:
+            self.load_csv_parser()
+        read_options, parse_options, convert_options = self._csv_options
         try:
             table = pa_csv.read_csv(
                 pa.py_buffer(body),
-                read_options=self._csv_read_options,
-                parse_options=self._csv_parse_options,
-                convert_options=self._csv_convert_options,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
             )
         except pa.ArrowInvalid as error:
             detail = str(error)
@@ -162,21 +178,7 @@ class FeatureDecoder:
         return np.column_stack([column.to_numpy() for column in table.columns]).astype(np.float32)
 
     def _decode_json(self, body: bytes) -> np.ndarray:
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise RequestError(400, f"The application/json body is not valid JSON: {error}") from error
-        if isinstance(document, dict):
-            if "instances" not in document:
-                raise RequestError(400, 'A JSON object body needs an "instances" key holding a list of records.')
-            document = document["instances"]
-        if not isinstance(document, list) or not document:
-            raise RequestError(
-                400,
-                "Send records as a non-empty JSON list: one record as a list of numbers, or a list "
-                "of records (lists of numbers or objects keyed by feature name).",
-            )
-        records = document if isinstance(document[0], (list, dict)) else [document]
+        records = _json_records(body)
         rows = [self._json_record(number, record) for number, record in enumerate(records, start=1)]
         try:
             matrix = np.array(rows)
@@ -222,6 +224,38 @@ class FeatureDecoder:
                         "not a number; values must be numbers, or null for a missing value.",
                     )
         return matrix
+
+
+def _json_records(body: bytes) -> list:
+    """The records of a JSON document, or of JSON Lines: one record per line, which is what batch transform sends
+    for a JSON file split by line (SplitType=Line) into mini-batches of several records (MultiRecord)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) < 2:
+            raise RequestError(400, f"The application/json body is not valid JSON: {error}") from error
+        return [_json_line(number, line) for number, line in enumerate(lines, start=1)]
+    if isinstance(document, dict):
+        if "instances" not in document:
+            raise RequestError(400, 'A JSON object body needs an "instances" key holding a list of records.')
+        document = document["instances"]
+    if not isinstance(document, list) or not document:
+        raise RequestError(
+            400,
+            "Send records as a non-empty JSON list: one record as a list of numbers, or a list "
+            "of records (lists of numbers or objects keyed by feature name), or JSON Lines (one record per line).",
+        )
+    return document if isinstance(document[0], (list, dict)) else [document]
+
+
+def _json_line(number: int, line: bytes) -> object:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise RequestError(
+            400, f"The application/json body is neither one JSON document nor JSON Lines: line {number}: {error}"
+        ) from error
 
 
 def encode_predictions(media_type: str, predictions: np.ndarray) -> bytes:

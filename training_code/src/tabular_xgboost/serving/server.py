@@ -2,7 +2,8 @@
 
 gunicorn's master binds the port, starts one worker process per CPU, replaces workers that die or
 hang, and on SIGTERM stops accepting connections and lets in-flight requests finish. Each worker
-runs uvicorn's event loop (uvloop, httptools) with the small application in ``app.py``.
+runs uvicorn's event loop (uvloop, httptools, with the limits on request heads of ``protocol.py``) with the small
+application in ``app.py``.
 
 The master reads the model files; workers build their booster from those bytes after they start.
 When the container runs as root (as SageMaker starts it), workers switch to the unprivileged
@@ -20,6 +21,7 @@ from gunicorn.app.base import BaseApplication
 from tabular_xgboost.model_artifacts import read_model
 from tabular_xgboost.sagemaker_environment import SageMakerPaths
 from tabular_xgboost.serving.app import InferenceApplication
+from tabular_xgboost.serving.protocol import ModelServerWorker
 from tabular_xgboost.serving.settings import ServingSettings
 
 UNPRIVILEGED_USER = "model-server"
@@ -49,7 +51,7 @@ def gunicorn_options(settings: ServingSettings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": f"{settings.bind_address}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "uvicorn_worker.UvicornWorker",
+        "worker_class": ModelServerWorker,
         "timeout": settings.timeout_seconds,
         "graceful_timeout": _GRACEFUL_TIMEOUT_SECONDS,
         "keepalive": _KEEPALIVE_SECONDS,

@@ -1,4 +1,5 @@
-"""The ``train`` command, run as SageMaker runs it: a real process over a /opt/ml directory."""
+"""The ``train`` command over a /opt/ml directory laid out as SageMaker lays it out: in this process where one job is
+enough, in processes of their own where the test is about processes (several hosts, SIGKILL)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,23 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 
 import numpy as np
 import pytest
 import xgboost as xgb
-from scipy.stats import rankdata
-
-from tests.container.support import (
+from conftest import CLASSIFIER_ROUNDS
+from container_harness import (
     METRIC_DEFINITIONS,
     SageMakerDir,
     Table,
     classification_table,
     free_port,
     regression_table,
-    run_training,
     start_training,
+    train_in_process,
 )
+from scipy.stats import rankdata
 
 CLASSIFICATION = {"target_column": "label", "task": "classification"}
 
@@ -37,7 +37,7 @@ def test_a_finished_job_leaves_the_model_what_serving_needs_and_a_model_quality_
 
     assert metadata["task"] == "classification"
     assert metadata["feature_names"] == ["x0", "x1", "x2", "x3", "x4", "x5"]
-    assert load_booster(trained_classifier).num_boosted_rounds() == 40
+    assert load_booster(trained_classifier).num_boosted_rounds() == CLASSIFIER_ROUNDS
     report = trained_classifier.evaluation["binary_classification_metrics"]
     assert set(report) == {"auc", "accuracy", "logloss"}
     assert all(set(metric) == {"value"} for metric in report.values())
@@ -92,7 +92,7 @@ def test_metric_definitions_capture_the_values_the_trainer_prints(sagemaker_dir,
     )
     sagemaker_dir.hyperparameters({"target_column": target, "task": task, "num_round": "25"})
 
-    status, log = run_training(sagemaker_dir)
+    status, log = train_in_process(sagemaker_dir)
     assert status == 0, log
 
     definitions = json.loads(METRIC_DEFINITIONS.read_text())
@@ -132,7 +132,7 @@ def test_integer_boolean_and_empty_columns_of_any_size_are_features(sagemaker_di
     table.write_parquet(sagemaker_dir.channel("train") / "part-0.parquet")
     sagemaker_dir.hyperparameters({**CLASSIFICATION, "num_round": "10"})
 
-    status, log = run_training(sagemaker_dir)
+    status, log = train_in_process(sagemaker_dir)
 
     assert status == 0, log
     assert sagemaker_dir.evaluation["binary_classification_metrics"]["accuracy"]["value"] > 0.9
@@ -144,7 +144,7 @@ def test_early_stopping_keeps_the_best_round_and_reports_its_metrics(sagemaker_d
         {**CLASSIFICATION, "num_round": "500", "eta": "0.9", "max_depth": "8", "early_stopping_rounds": "5"}
     )
 
-    status, log = run_training(sagemaker_dir)
+    status, log = train_in_process(sagemaker_dir)
 
     assert status == 0, log
     rounds = [float(value) for value in re.findall(r"\[round \d+/500\] .*validation-auc=(\S+)", log)]
@@ -211,7 +211,7 @@ def test_a_failed_job_exits_non_zero_and_says_why_in_the_failure_file(sagemaker_
     prepare(sagemaker_dir)
     sagemaker_dir.hyperparameters(hyperparameters)
 
-    status, log = run_training(sagemaker_dir)
+    status, log = train_in_process(sagemaker_dir)
 
     assert status == 1, log
     failure = sagemaker_dir.failure_file.read_text()
@@ -223,65 +223,99 @@ def test_a_failed_job_exits_non_zero_and_says_why_in_the_failure_file(sagemaker_
 
 # --- managed spot training -----------------------------------------------------------------------
 
-SPOT_HYPERPARAMETERS = {**CLASSIFICATION, "num_round": "300", "checkpoint_frequency": "10"}
+SPOT_HYPERPARAMETERS = {**CLASSIFICATION, "num_round": "30", "checkpoint_frequency": "10"}
 
 
-def _spot_job(root) -> SageMakerDir:
+def _spot_job(root, **hyperparameters: str) -> SageMakerDir:
     job = SageMakerDir(root)
-    classification_table(8000, seed=3, features=10).write_csv(job.channel("train") / "train.csv")
-    job.hyperparameters(SPOT_HYPERPARAMETERS)
+    classification_table(2000, seed=3, features=10).write_csv(job.channel("train") / "train.csv")
+    job.hyperparameters(SPOT_HYPERPARAMETERS | hyperparameters)
     return job
 
 
-def test_an_interrupted_job_resumes_from_its_last_checkpoint_and_ends_with_the_same_model(tmp_path):
-    interrupted = _spot_job(tmp_path / "interrupted")
-    process = start_training(interrupted)
+def _checkpointed_rounds(job: SageMakerDir) -> list[int]:
+    return sorted(int(p.stem.split("-")[1]) for p in job.checkpoint_dir.glob("checkpoint-*.ubj"))
+
+
+def test_a_resumed_job_ends_with_exactly_the_model_of_an_uninterrupted_one(tmp_path):
+    uninterrupted = _spot_job(tmp_path / "uninterrupted")
+    status, log = train_in_process(uninterrupted)
+    assert status == 0, log
+    assert "Trained 30 rounds in this run" in log
+    # What SageMaker copies back into a job restarted after an interruption at round 25.
+    resumed = _spot_job(tmp_path / "resumed")
+    resumed.checkpoint_dir.mkdir()
+    checkpoint = "checkpoint-000020.ubj"
+    (resumed.checkpoint_dir / checkpoint).write_bytes((uninterrupted.checkpoint_dir / checkpoint).read_bytes())
+
+    status, log = train_in_process(resumed)
+
+    assert status == 0, log
+    assert "Resuming from the checkpoint written after round 20." in log
+    assert "Trained 10 rounds in this run" in log
+    # Without row or column sampling, training is deterministic: resuming changes nothing at all.
+    model = "xgboost-model.ubj"
+    assert (resumed.model_dir / model).read_bytes() == (uninterrupted.model_dir / model).read_bytes()
+    assert resumed.evaluation == uninterrupted.evaluation
+
+
+@pytest.mark.slow
+def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path):
+    job = _spot_job(tmp_path / "killed", num_round="3000")
+    process = start_training(job)
     deadline = time.monotonic() + 60
-    while not list(interrupted.checkpoint_dir.glob("checkpoint-*.ubj")):
+    while not _checkpointed_rounds(job):
         assert process.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
         time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)  # as a reclaimed spot instance: no chance to clean up
-    process.communicate()
-    assert process.returncode == -signal.SIGKILL
-    checkpointed_rounds = max(int(p.stem.split("-")[1]) for p in interrupted.checkpoint_dir.glob("checkpoint-*.ubj"))
-    assert 0 < checkpointed_rounds < 300
+    process.kill()
+    assert process.wait()[0] == -signal.SIGKILL
+    checkpointed = max(_checkpointed_rounds(job))
+    assert 0 < checkpointed < 3000
+    job.hyperparameters(SPOT_HYPERPARAMETERS | {"num_round": str(checkpointed + 10)})
 
-    status, resumed_log = run_training(interrupted)
-    assert status == 0, resumed_log
-    resumed_from = int(re.search(r"Resuming from the checkpoint written after round (\d+)", resumed_log).group(1))
-    assert resumed_from >= checkpointed_rounds
-    assert f"Trained {300 - resumed_from} rounds in this run" in resumed_log
+    status, log = train_in_process(job)
 
-    uninterrupted = _spot_job(tmp_path / "uninterrupted")
-    status, log = run_training(uninterrupted)
     assert status == 0, log
-    assert "Trained 300 rounds in this run" in log
+    assert f"Resuming from the checkpoint written after round {checkpointed}." in log
+    assert "Trained 10 rounds in this run" in log
 
-    resumed_model, reference_model = load_booster(interrupted), load_booster(uninterrupted)
-    assert resumed_model.num_boosted_rounds() == reference_model.num_boosted_rounds() == 300
-    # Without row or column sampling, training is deterministic: resuming changes nothing at all.
-    assert interrupted.evaluation == uninterrupted.evaluation
-    rows = classification_table(500, seed=99, features=10).features("label")
-    np.testing.assert_array_equal(resumed_model.inplace_predict(rows), reference_model.inplace_predict(rows))
+
+def test_sigterm_checkpoints_the_rounds_done_and_stops_so_a_restart_loses_none(tmp_path):
+    # checkpoint_frequency 1000: a checkpoint before the last round exists only because of the SIGTERM.
+    job = _spot_job(tmp_path / "stopped", num_round="300", checkpoint_frequency="1000")
+
+    def stop_after_round_3(line: str) -> None:
+        if "[round 3/300]" in line:
+            os.kill(os.getpid(), signal.SIGTERM)  # what StopTrainingJob sends
+
+    status, log = train_in_process(job, on_log_line=stop_after_round_3)
+
+    assert status == 128 + signal.SIGTERM, log
+    stopped_after = int(re.search(r"Training stopped on SIGTERM: stopped after (\d+) rounds", log).group(1))
+    assert stopped_after == 3, "the round in progress when the signal came is the last one"
+    assert _checkpointed_rounds(job) == [3]
+    assert not job.failure_file.exists() and not job.model_dir.exists()
+
+    status, resumed_log = train_in_process(job)
+    assert status == 0, resumed_log
+    assert "Resuming from the checkpoint written after round 3." in resumed_log
+    assert "Trained 297 rounds in this run" in resumed_log
 
 
 def test_checkpoints_are_written_every_n_rounds_and_only_the_newest_two_are_kept(trained_classifier):
-    assert sorted(p.name for p in trained_classifier.checkpoint_dir.iterdir()) == [
-        "checkpoint-000030.ubj",
-        "checkpoint-000040.ubj",
-    ]
+    assert _checkpointed_rounds(trained_classifier) == [CLASSIFIER_ROUNDS - 10, CLASSIFIER_ROUNDS]
 
 
 def test_a_job_whose_checkpoint_already_holds_every_round_trains_none(trained_classifier, tmp_path):
     job = SageMakerDir(tmp_path / "opt-ml")
-    classification_table(3000, seed=1).write_csv(job.channel("train") / "train.csv")
-    job.hyperparameters({"target_column": "label", "task": "classification", "num_round": "40"})
+    (job.channel("train")).mkdir(parents=True)
+    (job.channel("train") / "train.csv").write_bytes((trained_classifier.channel("train") / "train.csv").read_bytes())
+    job.hyperparameters({**CLASSIFICATION, "num_round": str(CLASSIFIER_ROUNDS)})
     job.checkpoint_dir.mkdir()
-    (job.checkpoint_dir / "checkpoint-000040.ubj").write_bytes(
-        (trained_classifier.checkpoint_dir / "checkpoint-000040.ubj").read_bytes()
-    )
+    checkpoint = f"checkpoint-{CLASSIFIER_ROUNDS:06d}.ubj"
+    (job.checkpoint_dir / checkpoint).write_bytes((trained_classifier.checkpoint_dir / checkpoint).read_bytes())
 
-    status, log = run_training(job)
+    status, log = train_in_process(job)
 
     assert status == 0, log
     assert "Trained 0 rounds in this run" in log
@@ -294,14 +328,14 @@ def test_a_job_whose_checkpoint_already_holds_every_round_trains_none(trained_cl
 @pytest.mark.parametrize("distribution", ["FullyReplicated", "ShardedByS3Key"])
 def test_two_hosts_train_one_model_together_over_the_collective(tmp_path, distribution):
     hosts = ["algo-1", "algo-2"]
-    table = classification_table(4000, seed=11)
+    table = classification_table(2000, seed=11)
     jobs = {host: SageMakerDir(tmp_path / host) for host in hosts}
     for index, (host, job) in enumerate(jobs.items()):
         job.resource_config(hosts, current_host=host)
         job.input_data_config(distribution)
-        job.hyperparameters({**CLASSIFICATION, "num_round": "30"})
+        job.hyperparameters({**CLASSIFICATION, "num_round": "10"})
         # With ShardedByS3Key, S3 hands each host different files; otherwise each gets them all.
-        own_rows = table.rows(index * 2000, (index + 1) * 2000) if distribution == "ShardedByS3Key" else table
+        own_rows = table.rows(index * 1000, (index + 1) * 1000) if distribution == "ShardedByS3Key" else table
         own_rows.write_csv(job.channel("train") / "train.csv")
     cluster_environment = {
         "TRAINING_HOST_ADDRESSES": json.dumps(dict.fromkeys(hosts, "127.0.0.1")),
@@ -316,20 +350,15 @@ def test_two_hosts_train_one_model_together_over_the_collective(tmp_path, distri
     }
     logs = {}
     for host, process in processes.items():
-        try:
-            logs[host], _ = process.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            for other in processes.values():
-                other.kill()
-            raise
-        assert process.returncode == 0, logs[host]
+        status, logs[host] = process.wait()
+        assert status == 0, logs[host]
 
-    # 4000 rows, 20 % held out for validation, the remaining 3200 split evenly over the hosts.
+    # 2000 rows, 20 % held out for validation, the remaining 1600 split evenly over the hosts.
     assert "Joined the collective as rank 0 of 2" in logs["algo-1"]
     assert "Joined the collective as rank 1 of 2" in logs["algo-2"]
     for host in hosts:
-        assert "Training on 3200 rows across 2 host(s) (1600 on this host)" in logs[host]
-    assert load_booster(jobs["algo-1"]).num_boosted_rounds() == 30
+        assert "Training on 1600 rows across 2 host(s) (800 on this host)" in logs[host]
+    assert load_booster(jobs["algo-1"]).num_boosted_rounds() == 10
     assert jobs["algo-1"].evaluation["binary_classification_metrics"]["auc"]["value"] > 0.85
     assert not jobs["algo-2"].model_dir.exists(), "only the first host writes the model"
 
@@ -346,16 +375,15 @@ def test_when_one_host_fails_the_others_fail_within_the_cluster_timeout(tmp_path
     cluster_environment = {
         "TRAINING_HOST_ADDRESSES": json.dumps(dict.fromkeys(hosts, "127.0.0.1")),
         "TRAINING_TRACKER_PORT": str(free_port()),
-        "TRAINING_CLUSTER_TIMEOUT_SECONDS": "5",
+        "TRAINING_CLUSTER_TIMEOUT_SECONDS": "2",
     }
 
     processes = [start_training(job, cpu=index, **cluster_environment) for index, job in enumerate(jobs.values())]
-    for process in processes:
-        process.communicate(timeout=60)
+    statuses = [process.wait()[0] for process in processes]
 
-    assert [process.returncode for process in processes] == [1, 1]
+    assert statuses == [1, 1]
     assert "Target column 'label'" in jobs["algo-2"].failure_file.read_text()
     assert jobs["algo-1"].failure_file.read_text() == (
-        f"The 2 hosts did not all join within 5 s (tracker 127.0.0.1:{cluster_environment['TRAINING_TRACKER_PORT']}); "
+        f"The 2 hosts did not all join within 2 s (tracker 127.0.0.1:{cluster_environment['TRAINING_TRACKER_PORT']}); "
         "another host probably failed first: see its failure reason."
     )

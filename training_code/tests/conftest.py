@@ -1,20 +1,14 @@
-"""Fixtures for the model container tests; the container code is imported from training_code/src."""
+"""Fixtures for the model container tests. The container code and its harness come from training_code/src, which the
+pytest configuration puts on the path (``pythonpath``)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from container_harness import SageMakerDir, classification_table, train_in_process
 
-from tests.container.support import TRAINING_CODE, SageMakerDir, classification_table, run_training
-
-# The tests run the source tree as the image installs it, without installing it into the venv.
-sys.path.insert(0, str(TRAINING_CODE / "src"))
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "container: builds and runs the model image with a container engine (podman)")
+CLASSIFIER_ROUNDS = 20
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -30,11 +24,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture(scope="session")
 def trained_classifier(tmp_path_factory: pytest.TempPathFactory) -> SageMakerDir:
-    """A finished training job of a binary classifier on generated data (features x0..x5)."""
+    """A finished training job of a binary classifier on generated data (features x0..x5), checkpointed every 10
+    rounds."""
     job = SageMakerDir(tmp_path_factory.mktemp("classifier") / "opt-ml")
-    classification_table(3000, seed=1).write_csv(job.channel("train") / "train.csv")
-    job.hyperparameters({"target_column": "label", "task": "classification", "num_round": "40"})
-    status, log = run_training(job)
+    classification_table(2000, seed=1).write_csv(job.channel("train") / "train.csv")
+    job.hyperparameters({"target_column": "label", "task": "classification", "num_round": str(CLASSIFIER_ROUNDS)})
+    status, log = train_in_process(job)
     assert status == 0, log
     return job
 

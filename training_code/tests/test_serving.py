@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xgboost as xgb
-
-from tests.container.support import (
+from container_harness import (
     RunningServer,
     classification_table,
     container_command,
@@ -38,6 +40,16 @@ def server(trained_classifier, tmp_path_factory) -> RunningServer:
         log_path,
         SAGEMAKER_MODEL_SERVER_WORKERS=str(WORKERS),
         SAGEMAKER_MAX_PAYLOAD_IN_MB="1",
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def one_worker_server(trained_classifier, tmp_path_factory) -> RunningServer:
+    log_path = tmp_path_factory.mktemp("serving") / "server.log"
+    # As batch transform with MaxPayloadInMB=0 runs it: bodies of any size, chunked.
+    with running_server(
+        trained_classifier.root, log_path, SAGEMAKER_MODEL_SERVER_WORKERS="1", SAGEMAKER_MAX_PAYLOAD_IN_MB="0"
     ) as running:
         yield running
 
@@ -115,15 +127,19 @@ def test_a_batch_transform_mini_batch_gets_one_line_per_record_in_order(server, 
 
 
 JSON_FORMS = {
-    "one record": [0.5, -1.2, 0.3, 1.0, None, 2.5],
-    "list of records": [[0.5, -1.2, 0.3, 1.0, None, 2.5], [1, 2, 3, 4, 5, 6]],
-    "instances": {"instances": [[0.5, -1.2, 0.3, 1.0, None, 2.5], [1, 2, 3, 4, 5, 6]]},
-    "named features": {
-        "instances": [
-            {"x5": 2.5, "x4": None, "x3": 1.0, "x2": 0.3, "x1": -1.2, "x0": 0.5},
-            dict(zip(FEATURES, [1, 2, 3, 4, 5, 6], strict=False)),
-        ]
-    },
+    "one record": json.dumps([0.5, -1.2, 0.3, 1.0, None, 2.5]),
+    "list of records": json.dumps([[0.5, -1.2, 0.3, 1.0, None, 2.5], [1, 2, 3, 4, 5, 6]]),
+    "instances": json.dumps({"instances": [[0.5, -1.2, 0.3, 1.0, None, 2.5], [1, 2, 3, 4, 5, 6]]}),
+    "named features": json.dumps(
+        {
+            "instances": [
+                {"x5": 2.5, "x4": None, "x3": 1.0, "x2": 0.3, "x1": -1.2, "x0": 0.5},
+                dict(zip(FEATURES, [1, 2, 3, 4, 5, 6], strict=False)),
+            ]
+        }
+    ),
+    # Batch transform with SplitType=Line and BatchStrategy=MultiRecord joins a JSON Lines file's records so.
+    "JSON Lines": '[0.5, -1.2, 0.3, 1.0, null, 2.5]\n{"x0": 1, "x1": 2, "x2": 3, "x3": 4, "x4": 5, "x5": 6}\n',
 }
 
 
@@ -133,9 +149,7 @@ def test_json_records_in_every_accepted_form(server, booster, form):
         np.array([[0.5, -1.2, 0.3, 1.0, np.nan, 2.5], [1, 2, 3, 4, 5, 6]], dtype=np.float32)
     )
 
-    response = server.request(
-        "POST", "/invocations", json.dumps(JSON_FORMS[form]).encode(), Content_Type="application/json"
-    )
+    response = server.request("POST", "/invocations", JSON_FORMS[form].encode(), Content_Type="application/json")
 
     assert response.status == 200
     assert response.headers["content-type"] == "application/json"
@@ -283,6 +297,14 @@ BAD_REQUESTS = {
         400,
         "names unknown features ['age'] and lacks ['x5']",
     ),
+    "a JSON Lines line not JSON": (
+        "POST",
+        "/invocations",
+        b"[1, 2, 3, 4, 5, 6]\n[1, 2,",
+        {"Content-Type": "application/json"},
+        400,
+        "neither one JSON document nor JSON Lines: line 2",
+    ),
     "empty JSON list": (
         "POST",
         "/invocations",
@@ -320,6 +342,76 @@ def test_a_bad_request_gets_a_json_error_and_the_server_keeps_serving(server, ca
     connection.request("POST", "/invocations", body=GOOD_CSV, headers={"Content-Type": "text/csv"})
     assert connection.getresponse().status == 200
     connection.close()
+
+
+def test_with_no_payload_limit_a_chunked_body_of_any_size_is_predicted(one_worker_server, booster):
+    rows = classification_table(1000, seed=10).features("label")
+    chunk = rows_as_csv(rows) + b"\n"
+    repeats = 7 * 2**20 // len(chunk) + 1  # over the default limit of 6 MiB
+
+    connection = http.client.HTTPConnection("127.0.0.1", one_worker_server.port, timeout=60)
+    connection.request(
+        "POST",
+        "/invocations",
+        body=itertools.repeat(chunk, repeats),
+        headers={"Content-Type": "text/csv"},
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+
+    assert response.status == 200
+    predictions = predictions_from_csv(response.read())
+    connection.close()
+    np.testing.assert_array_equal(predictions, np.tile(booster.inplace_predict(rows), repeats))
+
+
+def _worker_peak_memory_kib(server: RunningServer) -> int:
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    status = Path(f"/proc/{children[0]}/status").read_text() if len(children) == 1 else ""
+    return sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+
+
+def _send_head(port: int, head_lines: Iterator[bytes]) -> tuple[bytes, int]:
+    """Sends a GET /ping head line by line until the server answers or closes; returns its answer and the bytes
+    sent by then."""
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for line in itertools.chain([b"GET /ping HTTP/1.1\r\nHost: model\r\n"], head_lines, [b"\r\n"]):
+                client.sendall(line)
+                sent += len(line)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := client.recv(65536):
+                answer += chunk
+    return answer, sent
+
+
+OVERSIZED_HEADS = {
+    "a 100 KB header": lambda: iter([b"X-Big: " + b"a" * 100_000 + b"\r\n"]),
+    "5000 headers": lambda: (b"X-Header-%d: v\r\n" % number for number in range(5000)),
+    # Streamed: the server must answer long before the header ends, holding no more than the limit.
+    "a 100 MB header": lambda: itertools.chain([b"X-Huge: "], itertools.repeat(b"a" * 65536, 1600)),
+}
+
+
+@pytest.mark.parametrize("case", OVERSIZED_HEADS)
+def test_an_oversized_request_head_gets_431_without_the_worker_holding_it(one_worker_server, case):
+    peak_before = _worker_peak_memory_kib(one_worker_server)
+
+    answer, sent = _send_head(one_worker_server.port, OVERSIZED_HEADS[case]())
+
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert b"Send at most 100 headers of 32768 bytes in all" in answer
+    assert sent < 16 * 2**20, "the server closes the connection instead of reading the whole head"
+    assert _worker_peak_memory_kib(one_worker_server) - peak_before < 8 * 1024
+    assert one_worker_server.request("GET", "/ping").status == 200
+
+
+def test_a_request_head_within_the_limits_is_served(one_worker_server):
+    headers = {f"X-Header-{number}": "v" * 200 for number in range(90)}
+
+    assert one_worker_server.request("GET", "/ping", **headers).status == 200
 
 
 def test_bad_requests_neither_crash_nor_restart_workers(server):

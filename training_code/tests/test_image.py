@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xgboost as xgb
-
-from tests.container.support import (
-    PROJECT_ROOT,
+from container_harness import (
     TRAINING_CODE,
     SageMakerDir,
     classification_table,
@@ -32,8 +30,12 @@ pytestmark = pytest.mark.container
 # The same default as scripts/setup-container-engine.sh, which creates it.
 BASE_IMAGE = os.environ.get("CONTAINER_BASE_IMAGE", "localhost/debian-python3:bookworm")
 IMAGE = f"localhost/tabular-xgboost-test:{os.getpid()}"
+PROJECT_ROOT = TRAINING_CODE.parent
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 SECRET_ID = "pip-ca-bundle"
+# What CDK_DOCKER points at where there is no Docker engine: the image is built as `cdk deploy` builds it.
+CDK_DOCKER = PROJECT_ROOT / "scripts" / "cdk-docker"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 def podman(*arguments: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
@@ -82,7 +84,10 @@ def image(container_engine) -> str:
     if HOST_CA_BUNDLE.exists():
         # This machine reaches PyPI through TLS inspection that only the host's CA bundle trusts.
         build += ["--secret", f"id={SECRET_ID},src={HOST_CA_BUNDLE}"]
-    podman(*build, str(TRAINING_CODE), timeout=900)
+    result = subprocess.run(
+        [str(CDK_DOCKER), *build, str(TRAINING_CODE)], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert result.returncode == 0, result.stderr
     yield IMAGE
     podman("rmi", "--force", IMAGE, check=False)
 
@@ -95,6 +100,18 @@ def training_job(image, tmp_path_factory) -> SageMakerDir:
     result = podman("run", "--rm", "--volume", f"{job.root}:/opt/ml", image, "train", timeout=300)
     assert "Wrote the model (30 trees)" in result.stdout, result.stdout + result.stderr
     return job
+
+
+def wait_for_ping(port: int, container: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if http_request(port, "GET", "/ping").status == 200:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, podman("logs", container, check=False).stderr
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -114,15 +131,7 @@ def serving_container(image, training_job) -> dict:
         image,
         "serve",
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if http_request(port, "GET", "/ping").status == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, podman("logs", name, check=False).stderr
-        time.sleep(0.2)
+    wait_for_ping(port, name)
     yield {"name": name, "port": port}
     podman("rm", "--force", name, check=False)
 
@@ -131,6 +140,75 @@ def test_the_image_is_built_for_sagemaker_instances(image):
     architecture = podman("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image).stdout.strip()
 
     assert architecture == "linux/amd64"
+
+
+# 619 MB before the image left out what its commands never load; this catches what would bring it back.
+IMAGE_SIZE_BUDGET_MB = 420
+
+
+def test_the_image_stays_within_its_size_budget(image):
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", image).stdout.strip())
+
+    assert size <= IMAGE_SIZE_BUDGET_MB * 10**6, f"{size / 10**6:.0f} MB"
+
+
+def test_the_image_has_a_docker_v2_manifest_which_sagemaker_accepts(image):
+    assert podman("image", "inspect", "--format", "{{.ManifestType}}", image).stdout.strip() == DOCKER_MANIFEST
+
+
+def test_the_image_tells_sagemaker_it_listens_on_the_port_sagemaker_chooses(image, training_job):
+    label = "com.amazonaws.sagemaker.capabilities.accept-bind-to-port"
+    assert podman("image", "inspect", "--format", f'{{{{index .Labels "{label}"}}}}', image).stdout.strip() == "true"
+
+    port = free_port()
+    name = f"tabular-xgboost-port-{os.getpid()}"
+    podman(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--env",
+        "SAGEMAKER_BIND_TO_PORT=8123",
+        "--publish",
+        f"127.0.0.1:{port}:8123",
+        "--volume",
+        f"{training_job.model_dir}:/opt/ml/model:ro",
+        image,
+        "serve",
+    )
+    try:
+        wait_for_ping(port, name)
+    finally:
+        podman("rm", "--force", name, check=False)
+
+
+def test_podman_stop_of_a_training_job_checkpoints_it_and_exits_before_the_grace_period(image, tmp_path):
+    job = SageMakerDir(tmp_path / "opt-ml")
+    classification_table(20_000, seed=23, features=20).write_csv(job.channel("train") / "train.csv")
+    job.hyperparameters(
+        {"target_column": "label", "task": "classification", "num_round": "10000", "checkpoint_frequency": "10000"}
+    )
+    name = f"tabular-xgboost-train-{os.getpid()}"
+    podman("run", "--detach", "--name", name, "--volume", f"{job.root}:/opt/ml", image, "train")
+    try:
+        deadline = time.monotonic() + 120
+        while "[round 3/10000]" not in podman("logs", name).stdout:
+            assert time.monotonic() < deadline, podman("logs", name, check=False).stdout
+            time.sleep(0.2)
+        started = time.monotonic()
+        # SageMaker's grace period after SIGTERM is 120 s; podman stop sends SIGTERM, then SIGKILL after --time.
+        podman("stop", "--time", "120", name, timeout=150)
+        took = time.monotonic() - started
+        exit_code = podman("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+        log = podman("logs", name).stdout
+    finally:
+        podman("rm", "--force", name, check=False)
+
+    assert exit_code == "143", log  # 128 + SIGTERM: it exited by itself; a SIGKILL would read 137
+    assert took < 30
+    assert "Training stopped on SIGTERM" in log
+    assert len(list(job.checkpoint_dir.glob("checkpoint-*.ubj"))) == 1
+    assert not job.failure_file.exists()
 
 
 def test_train_in_the_image_writes_the_model_and_the_evaluation_report(training_job):

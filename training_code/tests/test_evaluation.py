@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from container_harness import run_in_process
 
-from tests.container.support import subprocess_environment
 
-
-def run_evaluate(root: Path, predictions: dict[str, str], labels: dict[str, str]) -> subprocess.CompletedProcess:
-    """Lays out the processing job's inputs under ``root`` and runs the real command."""
+def run_evaluate(root: Path, predictions: dict[str, str], labels: dict[str, str]) -> tuple[int, str]:
+    """Lays out the processing job's inputs under ``root`` and runs the real command; returns its status and log."""
     for name, text in predictions.items():
         (root / "processing/input/predictions" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "processing/input/predictions" / name).write_text(text)
     for name, text in labels.items():
         (root / "processing/input/labels" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "processing/input/labels" / name).write_text(text)
-    return subprocess.run(
-        [sys.executable, "-m", "tabular_xgboost", "evaluate"],
-        env=subprocess_environment(OPT_ML_ROOT=str(root)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_in_process("evaluate", root)
 
 
 def lines(values) -> str:
@@ -46,7 +36,7 @@ def test_classification_report_matches_the_definitions(tmp_path):
     rng = np.random.default_rng(7)
     labels = rng.integers(0, 2, 300).astype(float)
     scores = np.round(np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1), 2)  # rounding makes ties
-    result = run_evaluate(
+    status, log = run_evaluate(
         tmp_path,
         {"part-1.csv.out": lines(scores[:120]), "nested/part-2.csv.out": lines(scores[120:])},
         {
@@ -54,7 +44,7 @@ def test_classification_report_matches_the_definitions(tmp_path):
             "nested/part-2.csv": "".join(f"{int(v)}\n" for v in labels[120:]),
         },
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert status == 0, log
     report = json.loads((tmp_path / "processing/evaluation/evaluation.json").read_text())
     metrics = report["binary_classification_metrics"]
     assert metrics["auc"]["value"] == pytest.approx(pairwise_auc(scores, labels))
@@ -63,8 +53,8 @@ def test_classification_report_matches_the_definitions(tmp_path):
 
 
 def test_regression_report(tmp_path):
-    result = run_evaluate(tmp_path, {"t.csv.out": "1.5\n2.0\n-1\n"}, {"t.csv": "1\n2\n1\n"})
-    assert result.returncode == 0, result.stdout + result.stderr
+    status, log = run_evaluate(tmp_path, {"t.csv.out": "1.5\n2.0\n-1\n"}, {"t.csv": "1\n2\n1\n"})
+    assert status == 0, log
     metrics = json.loads((tmp_path / "processing/evaluation/evaluation.json").read_text())["regression_metrics"]
     assert metrics["mae"]["value"] == pytest.approx((0.5 + 0 + 2) / 3)
     assert metrics["rmse"]["value"] == pytest.approx(np.sqrt((0.25 + 0 + 4) / 3))
@@ -88,7 +78,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
 def test_bad_input_fails_with_the_reason_as_exit_message(tmp_path, case):
     predictions, labels, reason = BAD_INPUTS[case]
-    result = run_evaluate(tmp_path, predictions, labels)
-    assert result.returncode == 1
+    status, _ = run_evaluate(tmp_path, predictions, labels)
+    assert status == 1
     assert reason in (tmp_path / "output/message").read_text()
     assert not (tmp_path / "processing/evaluation/evaluation.json").exists()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from container_harness import TRAINING_CODE
 from tabular_xgboost.errors import UserError
 from tabular_xgboost.hyperparameters import RULES, Hyperparameters, parse_hyperparameters
-
-from tests.container.support import TRAINING_CODE
 
 
 def test_strings_become_typed_values_and_absent_keys_take_defaults():
