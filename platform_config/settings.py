@@ -17,8 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from platform_config.container import hyperparameter_problems, image_accelerators
 from platform_config.schedules import ScheduleTarget, schedule_problem
-from platform_contract.instance_types import Accelerator, InstanceUse, instance_type_problems
+from platform_contract.instance_types import InstanceUse, instance_type_problems
 from platform_contract.limits import LOG_RETENTION_DAYS, MAX_USER_TAGS
 from platform_contract.problems import Problem
 
@@ -27,9 +28,6 @@ class Environment(str, Enum):
     DEV = "dev"
     PROD = "prod"
 
-
-# The platform's image runs on the CPU: a GPU or other accelerator would be paid for and never used.
-IMAGE_ACCELERATORS = frozenset({Accelerator.NONE})
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 # Tag keys and values, as the Resource Groups Tagging API documents them (letters in any language).
@@ -52,7 +50,7 @@ def _refuse(allowed: str, reason: str = "") -> PydanticCustomError:
 
 def _instance_type_for(use: InstanceUse):
     def check(value: str) -> str:
-        problems = instance_type_problems(value, use, image_accelerators=IMAGE_ACCELERATORS)
+        problems = instance_type_problems(value, use, image_accelerators=image_accelerators())
         if problems:
             raise _refuse(problems[0].allowed, problems[0].reason)
         return value
@@ -174,21 +172,23 @@ class TrainingSettings(_Section):
     transform_instance_type: EvaluationInstanceType = "ml.m5.large"
     """Instance type of the batch-transform evaluation. Default: ml.m5.large."""
     hyperparameters: dict[str, str] = Field(default_factory=dict)
-    """Passed to the container as strings. Default: none (the container's defaults)."""
+    """Passed to the container as strings and checked against its contract (training_code/contract.json), which
+    requires target_column and task. Default: none (the container's defaults for the others)."""
     quality_gate: QualityGateSettings = QualityGateSettings()
     retrain_schedule: RetrainSchedule | None = None
     """EventBridge schedule that starts the pipeline. Default: none (no scheduled retraining)."""
 
     def problems(self, context: Context) -> list[Problem]:
+        problems = [problem.under("hyperparameters") for problem in hyperparameter_problems(self.hyperparameters)]
         if self.use_spot_instances and self.max_wait_seconds < self.max_runtime_seconds:
-            return [
+            problems.append(
                 Problem(
                     "max_wait_seconds",
                     self.max_wait_seconds,
                     f"at least max_runtime_seconds ({self.max_runtime_seconds}) with spot instances",
                 )
-            ]
-        return []
+            )
+        return problems
 
 
 class TrafficShiftingSettings(_Section):

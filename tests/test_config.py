@@ -26,7 +26,10 @@ def base_config() -> dict:
     return {
         "account": None,
         "environment": "dev",
-        "defaults": {"alarm_email": "ops@corp.internal.net"},
+        "defaults": {
+            "alarm_email": "ops@corp.internal.net",
+            "training": {"hyperparameters": {"target_column": "label", "task": "classification"}},
+        },
         "regions": [
             {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b"]},
             {"region": "us-east-1", "availability_zones": ["us-east-1a", "us-east-1b"]},
@@ -445,6 +448,30 @@ BAD_INPUTS: dict[str, BadInput] = {
         "platform.enviroment",
         "(unknown key; did you mean environment?); allowed: account, environment, defaults, regions",
     ),
+    "hyperparameter typo": BadInput(
+        "defaults.training.hyperparameters.num_rounds",
+        "200",
+        f"{D}.training.hyperparameters.num_rounds",
+        "<unknown hyperparameter> is not allowed (the image has no such hyperparameter; did you mean num_round?)",
+    ),
+    "hyperparameter out of range": BadInput(
+        "regions.eu-west-1.training.hyperparameters.max_depth",
+        "50",
+        f"{R0}.training.hyperparameters.max_depth",
+        "'50' is not allowed; allowed: an integer from 1 to 20",
+    ),
+    "hyperparameter that is not a number": BadInput(
+        "defaults.training.hyperparameters.eta",
+        "fast",
+        f"{D}.training.hyperparameters.eta",
+        "'fast' is not allowed; allowed: a number in (0, 1]",
+    ),
+    "hyperparameter choice the image lacks": BadInput(
+        "defaults.training.hyperparameters.task",
+        "ranking",
+        f"{D}.training.hyperparameters.task",
+        "'ranking' is not allowed; allowed: one of classification, regression",
+    ),
     "a section that is not an object": BadInput(
         "defaults.serving", 5, f"{D}.serving", "5 is not allowed; allowed: a valid dictionary"
     ),
@@ -514,7 +541,7 @@ def test_a_bad_config_writes_nothing_and_keeps_the_previous_assembly(
 def test_every_problem_is_reported_at_once() -> None:
     config = base_config()
     config["environment"] = "staging"
-    config["defaults"] = {"alarm_email": "nope", "servng": {}}
+    config["defaults"] |= {"alarm_email": "nope", "servng": {}}
     config["regions"][0]["availability_zones"] = ["eu-west-1a"]
     config["regions"][1]["serving"] = {"min_capacity": 9, "max_capacity": 2, "instance_type": "ml.m5.huge"}
     problems = problems_of(config)
@@ -628,7 +655,7 @@ def test_a_command_line_null_removes_a_configured_model() -> None:
 
 def test_valid_schedules_of_each_kind_are_accepted() -> None:
     config = base_config()
-    config["defaults"]["training"] = {"retrain_schedule": "cron(0 3 ? * SUN *)"}
+    config["defaults"]["training"]["retrain_schedule"] = "cron(0 3 ? * SUN *)"
     config["defaults"]["serving"] = {
         "scheduled_capacity": [
             {"name": "night", "schedule": "cron(0 20 ? * MON-FRI *)", "min_capacity": 1, "max_capacity": 2},
@@ -709,3 +736,20 @@ def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_messag
     assert "linear traffic routing moves 60% of the capacity per step; allowed:" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").rglob("*.template.json"))
+
+
+def test_the_images_required_hyperparameters_are_required() -> None:
+    config = base_config()
+    del config["defaults"]["training"]
+    assert problems_of(config) == [
+        "platform.defaults.training.hyperparameters.target_column: null is not allowed (required by the image); "
+        "allowed: a column name",
+        "platform.defaults.training.hyperparameters.task: null is not allowed (required by the image); "
+        "allowed: one of classification, regression",
+    ]
+
+
+def test_keys_sagemaker_adds_to_hyperparameters_are_not_refused() -> None:
+    config = base_config()
+    config["defaults"]["training"]["hyperparameters"]["_tuning_objective_metric"] = "validation:auc"
+    assert load_platform_config({"platform": config}).regions
