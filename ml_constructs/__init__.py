@@ -9,6 +9,7 @@ from ml_constructs.data_store import DataStore
 from ml_constructs.endpoint_alarms import EndpointAlarms
 from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint, TrafficRouting
 from ml_constructs.model_image import ModelImage
+from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_notifications import PipelineNotifications
 from ml_constructs.platform_dashboard import PlatformDashboard
 from ml_constructs.private_network import PrivateNetwork
@@ -24,6 +25,7 @@ __all__ = [
     "MetricDefinition",
     "ModelEndpoint",
     "ModelImage",
+    "ModelRegistry",
     "PipelineNotifications",
     "PlatformDashboard",
     "PrivateNetwork",

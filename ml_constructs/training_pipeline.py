@@ -21,6 +21,7 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataPrefix, DataStore
+from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_definition import (
     HIGHER_IS_BETTER,
     QUALITY_METRICS,
@@ -142,11 +143,15 @@ class TrainingPipeline(Construct):
     managed policy or a wildcard action.
 
     The construct also creates SageMaker's job log groups (``JOB_LOG_GROUPS``), encrypted with the Region's
-    key and kept for ``log_retention``. Their names are fixed by SageMaker: where they already exist, import
-    them into the stack (``cdk import``) or delete them before the first deployment.
+    key, kept for ``log_retention`` and retained when the stack is deleted. Their names are fixed by SageMaker,
+    and they exist in every account and Region where a job has run, so a deployment must import the existing
+    ones (``cdk deploy --import-existing-resources``: CloudFormation imports a retained resource with a static
+    name instead of failing with AlreadyExists) and then bring them to the template (``cdk deploy
+    --revert-drift``: an import takes a resource as it is). Both keep working when the groups do not exist.
 
     :param image: the training and serving image (``train``, ``serve`` and ``evaluate`` commands). Required.
     :param data_store: the Region's bucket and key; jobs get only the prefixes they use. Required.
+    :param registry: where models that pass the quality gate are registered. Required.
     :param vpc: where every job runs. Required.
     :param vpc_subnets: the jobs' subnets. Required.
     :param security_group: the jobs' security group; the construct lets its members reach each other on the
@@ -163,8 +168,6 @@ class TrainingPipeline(Construct):
     :param quality_gate: what a model must reach to be registered. Default: auc of at least 0.75.
     :param log_retention: retention of the job log groups. Default: one year.
     :param pipeline_name: Default: ``<stack name>-<id>``, lower case.
-    :param model_package_group_name: Default: ``<stack name>-<id>-models``, lower case. The group is retained
-        when the stack is deleted: it holds the Region's model versions and their approvals.
     """
 
     def __init__(
@@ -174,6 +177,7 @@ class TrainingPipeline(Construct):
         *,
         image: ecr_assets.DockerImageAsset,
         data_store: DataStore,
+        registry: ModelRegistry,
         vpc: ec2.IVpc,
         vpc_subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
@@ -189,7 +193,6 @@ class TrainingPipeline(Construct):
         quality_gate: QualityGate = QualityGate(),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         pipeline_name: str | None = None,
-        model_package_group_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -197,7 +200,8 @@ class TrainingPipeline(Construct):
         if not Token.is_unresolved(default_name):
             default_name = default_name.lower()
         self.pipeline_name = pipeline_name or default_name
-        self.model_package_group_name = model_package_group_name or f"{default_name}-models"
+        self.registry = registry
+        self.model_package_group_name = registry.model_package_group_name
         spec = PipelineSpec(
             instance_type=instance_type,
             instance_count=instance_count,
@@ -211,18 +215,10 @@ class TrainingPipeline(Construct):
             quality_metric=quality_gate.metric,
             quality_threshold=quality_gate.threshold,
         )
-        _validate(self, spec, self.pipeline_name, self.model_package_group_name)
+        _validate(self, spec, self.pipeline_name)
         # Started now, so that the SDK works in parallel with the rest of the app; collected at synthesis.
         definition = request_definition(spec)
 
-        self.model_package_group = sagemaker.CfnModelPackageGroup(
-            self,
-            "ModelPackageGroup",
-            model_package_group_name=self.model_package_group_name,
-            model_package_group_description=f"Models trained by {self.pipeline_name}; each waits for approval",
-        )
-        self.model_package_group.apply_removal_policy(RemovalPolicy.RETAIN)
-        self.model_package_group_arn = self.model_package_group.attr_model_package_group_arn
         # SageMaker spells names in lower case in its ARNs.
         self.pipeline_arn = stack.format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
@@ -282,7 +278,7 @@ class TrainingPipeline(Construct):
             },
         )
         # The pipeline's first execution must find its roles able to work and its registry in place.
-        self.pipeline.node.add_dependency(self.pipeline_role, self.execution_role, self.model_package_group)
+        self.pipeline.node.add_dependency(self.pipeline_role, self.execution_role, registry.model_package_group)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` start executions of this pipeline."""
@@ -413,20 +409,7 @@ class TrainingPipeline(Construct):
                 ],
             )
         )
-        model_packages = stack.format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{self.model_package_group_name.lower()}/*"
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="RegisterModels",
-                actions=[
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:DescribeModelPackage",
-                    "sagemaker:DescribeModelPackageGroup",
-                ],
-                resources=[self.model_package_group_arn, model_packages],
-            )
-        )
+        self.registry.grant_register(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="PassTheExecutionRoleToSageMaker",
@@ -488,7 +471,7 @@ class _DefinitionBody:
         return "PipelineDefinitionBody"
 
 
-def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str, model_package_group_name: str) -> None:
+def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str) -> None:
     problems = []
     for prop, value in (
         ("instance_type", spec.instance_type),
@@ -530,17 +513,15 @@ def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str, model_pa
             f"quality_gate.threshold {spec.quality_threshold} is not allowed for {spec.quality_metric}; allowed: "
             + ("above 0 and at most 1" if spec.quality_metric in HIGHER_IS_BETTER else "above 0")
         )
-    for prop, value, max_length in (
-        ("pipeline_name", pipeline_name, 256),
-        ("model_package_group_name", model_package_group_name, 63),
-    ):
-        if Token.is_unresolved(value):
-            problems.append(f"{prop} must be known at synth time (the stack name is a token here); give it explicitly")
-        elif not (len(value) <= max_length and _SAGEMAKER_NAME.match(value)):
-            problems.append(
-                f"{prop} '{value}' is not allowed; allowed: 1-{max_length} letters, digits and hyphens, "
-                "starting and ending with a letter or digit"
-            )
+    if Token.is_unresolved(pipeline_name):
+        problems.append(
+            "pipeline_name must be known at synth time (the stack name is a token here); give it explicitly"
+        )
+    elif not (len(pipeline_name) <= 256 and _SAGEMAKER_NAME.match(pipeline_name)):
+        problems.append(
+            f"pipeline_name '{pipeline_name}' is not allowed; allowed: 1-256 letters, digits and hyphens, "
+            "starting and ending with a letter or digit"
+        )
     if problems:
         raise ValueError(
             f"TrainingPipeline {scope.node.path} is misconfigured:\n" + "\n".join(f"  - {p}" for p in problems)

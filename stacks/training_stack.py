@@ -1,4 +1,4 @@
-"""The Region's training plane: the pipeline, its model registry and its notifications."""
+"""The Region's training plane: the pipeline, its job logs and its notifications."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ml_constructs import (
     DataStore,
     MetricDefinition,
     ModelImage,
+    ModelRegistry,
     PipelineNotifications,
     PrivateNetwork,
     QualityGate,
@@ -27,9 +28,9 @@ METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
 class TrainingStack(Stack):
     """Trains, evaluates and registers models in the private network and tells the alert topic about it.
 
-    Stateless but for what is retained when it is deleted: the model package group, with the model versions and
-    approvals it holds, and SageMaker's job log groups. Its outputs are how tools find the Region's training
-    resources; their names are stable.
+    Stateless but for SageMaker's job log groups, which are retained when it is deleted and imported when it is
+    created again; the model versions it registers live in the Data stack's registry. Its outputs are how tools
+    find the Region's training resources; their names are stable.
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class TrainingStack(Stack):
         *,
         config: RegionConfig,
         data_store: DataStore,
+        registry: ModelRegistry,
         alerts: AlertTopic,
         network: PrivateNetwork,
         **kwargs,
@@ -51,6 +53,7 @@ class TrainingStack(Stack):
             "Pipeline",
             image=self.image,
             data_store=data_store,
+            registry=registry,
             vpc=network.vpc,
             vpc_subnets=network.subnets,
             security_group=network.add_workload_security_group(

@@ -363,7 +363,7 @@ def test_the_quality_gate_registers_a_good_model_for_approval_and_fails_otherwis
     ]
     registration = at_run_time(steps["RegisterModelSpot"]["Arguments"], parameters)
     assert registration["ModelApprovalStatus"] == "PendingManualApproval"
-    assert registration["ModelPackageGroupName"] == "mlplatform-eu-west-1-training-pipeline-models"
+    assert registration["ModelPackageGroupName"] == "mlplatform-eu-west-1-data-models"
     assert registration["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == (
         "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/evaluation/ab12cd34ef56/report/evaluation.json"
     )

@@ -13,13 +13,22 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from ml_constructs import DataStore, MetricDefinition, ModelImage, PipelineNotifications, QualityGate, TrainingPipeline
+from ml_constructs import (
+    DataStore,
+    MetricDefinition,
+    ModelImage,
+    ModelRegistry,
+    PipelineNotifications,
+    QualityGate,
+    TrainingPipeline,
+)
 from ml_constructs.training_pipeline import JOB_LOG_GROUPS
+from platform_contract.problems import InvalidInput
 from tests.conftest import shipped_context
 
 REGIONS = ("eu-west-1", "us-east-1")
 # Renaming it replaces the registry that holds the Region's model versions and approvals.
-PINNED_MODEL_PACKAGE_GROUP = "PipelineModelPackageGroup26A0C73B"
+PINNED_MODEL_PACKAGE_GROUP = "ModelRegistryModelPackageGroup1833CAA7"
 SAGEMAKER_JOB_NAMESPACES = [
     "/aws/sagemaker/TrainingJobs",
     "/aws/sagemaker/ProcessingJobs",
@@ -145,7 +154,8 @@ def test_job_log_groups_are_encrypted_kept_and_retained(platform, region):
     for group in resources(platform.template(region, "training"), "AWS::Logs::LogGroup").values():
         assert group["Properties"]["RetentionInDays"] == 365
         assert "DataStoreKey" in flat(group["Properties"]["KmsKeyId"])
-        assert group["DeletionPolicy"] == "Retain"
+        # What CloudFormation needs to import an existing group automatically (they exist wherever a job ran).
+        assert group["DeletionPolicy"] == "Retain" and isinstance(group["Properties"]["LogGroupName"], str)
 
 
 def test_the_execution_role_manages_network_interfaces_of_the_private_network_only(platform):
@@ -176,32 +186,39 @@ def test_only_the_pipeline_role_passes_the_execution_role_and_only_to_sagemaker(
 def test_the_pipeline_role_only_runs_pipeline_jobs_and_registers_in_its_group(platform):
     statements = role_statements(platform.template("eu-west-1", "training"), "PipelineRole")
     sagemaker = {sid: s for sid, s in statements.items() if any(a.startswith("sagemaker:") for a in _actions(s))}
-    assert set(sagemaker) == {
+    (registration,) = [s for s in sagemaker.values() if "sagemaker:CreateModelPackage" in _actions(s)]
+    assert {sid for sid, s in sagemaker.items() if s is not registration} == {
         "RunTrainingJobs",
         "RunProcessingJobs",
         "RunTransformJobs",
         "CreateModels",
-        "RegisterModels",
     }
     for sid in ("RunTrainingJobs", "RunProcessingJobs", "RunTransformJobs", "CreateModels"):
         (resource,) = _resources(sagemaker[sid])
         assert resource["Fn::Join"][1][0] == "arn:aws:sagemaker:eu-west-1:"
         assert resource["Fn::Join"][1][-1].endswith("/pipelines-*")
-    registry = flat(sagemaker["RegisterModels"]["Resource"])
-    assert PINNED_MODEL_PACKAGE_GROUP in registry
-    assert ":model-package/mlplatform-eu-west-1-training-pipeline-models/*" in registry
+    assert sorted(_actions(registration)) == [
+        "sagemaker:CreateModelPackage",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+    ]
+    registry = flat(registration["Resource"])
+    assert ":model-package-group/mlplatform-eu-west-1-data-models" in registry
+    assert ":model-package/mlplatform-eu-west-1-data-models/*" in registry
     reads = [s for s in statements.values() if "s3:GetObject" in _actions(s)]
     assert [resource["Fn::Join"][1][-1] for s in reads for resource in _resources(s)] == ["/evaluation/*"]
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_the_model_package_group_is_retained_under_its_pinned_logical_id(platform, region):
-    template = platform.template(region, "training")
-    groups = resources(template, "AWS::SageMaker::ModelPackageGroup")
+def test_the_model_package_group_lives_in_the_stateful_stack_under_its_pinned_logical_id(platform, region):
+    # A retained group in the Training stack would block its every re-creation: CloudFormation cannot create a
+    # second group of the name, nor import the first automatically (its primary identifier is a read-only ARN).
+    assert not resources(platform.template(region, "training"), "AWS::SageMaker::ModelPackageGroup")
+    groups = resources(platform.template(region, "data"), "AWS::SageMaker::ModelPackageGroup")
     assert list(groups) == [PINNED_MODEL_PACKAGE_GROUP]
     group = groups[PINNED_MODEL_PACKAGE_GROUP]
     assert group["DeletionPolicy"] == "Retain" and group["UpdateReplacePolicy"] == "Retain"
-    assert group["Properties"]["ModelPackageGroupName"] == f"mlplatform-{region}-training-pipeline-models"
+    assert group["Properties"]["ModelPackageGroupName"] == f"mlplatform-{region}-data-models"
 
 
 def test_the_pipeline_runs_with_the_pipeline_role_after_its_roles_and_registry_exist(platform):
@@ -212,7 +229,8 @@ def test_the_pipeline_runs_with_the_pipeline_role_after_its_roles_and_registry_e
     assert pipeline["Properties"]["PipelineName"] == "mlplatform-eu-west-1-training-pipeline"
     assert pipeline["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("PipelinePipelineRole")
     depends_on = set(pipeline["DependsOn"])
-    assert PINNED_MODEL_PACKAGE_GROUP in depends_on
+    stage = platform.stages["eu-west-1"]
+    assert stage.data in stage.training.dependencies, "the registry is the Data stack's"
     assert any("PipelineRoleDefaultPolicy" in item for item in depends_on)
     assert any("ExecutionRoleDefaultPolicy" in item for item in depends_on)
 
@@ -255,7 +273,7 @@ def test_failures_and_registrations_reach_the_alert_topic(platform):
     assert "PipelineExecutionRole" in flat(job["detail"]["RoleArn"])
     registered = by_type["SageMaker Model Package State Change"]
     assert registered["detail"] == {
-        "ModelPackageGroupName": ["mlplatform-eu-west-1-training-pipeline-models"],
+        "ModelPackageGroupName": ["mlplatform-eu-west-1-data-models"],
         "ModelApprovalStatus": ["PendingManualApproval"],
     }
     for rule in rules.values():
@@ -276,7 +294,7 @@ def test_the_stack_exports_what_tools_need_under_stable_names(platform):
         outputs
     )
     assert outputs["PipelineName"]["Value"] == "mlplatform-eu-west-1-training-pipeline"
-    assert outputs["ModelPackageGroupName"]["Value"] == "mlplatform-eu-west-1-training-pipeline-models"
+    assert outputs["ModelPackageGroupName"]["Value"] == "mlplatform-eu-west-1-data-models"
 
 
 def test_prod_protects_the_training_stack(prod_platform):
@@ -299,6 +317,7 @@ def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
     defaults = dict(
         image=ModelImage(stack, "Image"),
         data_store=DataStore(stack, "Data"),
+        registry=ModelRegistry(stack, "Registry"),
         vpc=vpc,
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         security_group=ec2.SecurityGroup(stack, "Group", vpc=vpc, allow_all_outbound=False),
@@ -317,7 +336,7 @@ def test_a_misconfigured_pipeline_names_every_problem_and_what_is_allowed():
             hyperparameters={"k" * 300: "v"},
             metric_definitions=[MetricDefinition("", "x")] + [MetricDefinition("m", "r")] * 40,
             quality_gate=QualityGate("auc", 1.5),
-            model_package_group_name="models_v1",
+            pipeline_name="training_v1",
         )
     message = str(raised.value)
     for expected in (
@@ -329,10 +348,18 @@ def test_a_misconfigured_pipeline_names_every_problem_and_what_is_allowed():
         "41 metric_definitions; allowed: at most 40",
         "metric definition '' is not allowed",
         "quality_gate.threshold 1.5 is not allowed for auc; allowed: above 0 and at most 1",
-        "model_package_group_name 'models_v1' is not allowed; allowed: 1-63 letters, digits and hyphens",
+        "pipeline_name 'training_v1' is not allowed; allowed: 1-256 letters, digits and hyphens",
     ):
         assert expected in message
     assert message.startswith("TrainingPipeline Training/Pipeline is misconfigured:")
+
+
+def test_a_registry_name_sagemaker_would_refuse_is_refused_at_synth():
+    stack = cdk.Stack(cdk.App(), "Data")
+    with pytest.raises(InvalidInput) as raised:
+        ModelRegistry(stack, "Registry", model_package_group_name="models_v1")
+    assert [problem.key for problem in raised.value.problems] == ["model_package_group_name"]
+    assert "'models_v1' is not allowed; allowed: 1-63 letters, digits and hyphens" in str(raised.value)
 
 
 def test_metric_definitions_are_read_from_the_containers_file_and_checked(tmp_path):
