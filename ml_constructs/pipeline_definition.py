@@ -17,8 +17,17 @@ credentials, no AWS or SageMaker config files, no instance metadata, no IAM role
 is switched off before the first SDK call, and an audit hook refuses every network connection and name
 lookup, so a change in the SDK that reaches for the network fails synth instead of leaking a request.
 
-This module imports nothing but the standard library at load time; it runs as a script in the
-generator process (``python pipeline_definition.py '<spec as JSON>'``).
+This module imports nothing but the standard library and ``platform_contract`` (standard library only) at
+load time; it runs as a script in the generator process (``python pipeline_definition.py '<spec as JSON>'``).
+
+Volume keys: instance types with local NVMe storage encrypt it in hardware, and CreateTrainingJob,
+CreateTransformJob and CreateProcessingJob reject a VolumeKmsKeyId for them
+(https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html,
+API_TransformResources.html, API_ProcessingClusterConfig.html). The evaluation's type is fixed at synth, so
+its key is there or not; the training type is the TrainingInstanceType parameter, which an execution may
+change, so the parameter only accepts the types of the default's storage kind (``EnumValues``, which
+SageMaker checks when an execution starts) and the training step has a volume key exactly when they have
+no local storage. A definition is thus valid for every value an execution may pass.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -35,6 +45,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+CONTRACT_DIR = Path(__file__).resolve().parent.parent / "platform_contract"
+"""The names shared with the operator CLI and the rehearsal; the generator uses them too."""
+
+
+def _load_contract() -> None:
+    """Makes ``platform_contract`` importable in the generator process, where -P keeps the project root off
+    sys.path; only that package, so nothing else of the project can shadow a library."""
+    spec = importlib.util.spec_from_file_location(
+        "platform_contract", CONTRACT_DIR / "__init__.py", submodule_search_locations=[str(CONTRACT_DIR)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["platform_contract"] = module
+    spec.loader.exec_module(module)
+
+
+if __name__ == "__main__":
+    _load_contract()
+
+from platform_contract.names import DataPrefix, MediaType, PipelineParameter  # noqa: E402
 
 QualityMetric = Literal["auc", "accuracy", "rmse", "mae"]
 # SageMaker's model quality report groups the metrics by problem type, as training_code's reports do.
@@ -48,13 +79,6 @@ QUALITY_METRICS: tuple[str, ...] = tuple(REPORT_SECTIONS)
 # Metrics a model must reach (at least the threshold); the others must stay at or below it.
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"auc", "accuracy"})
 
-# Pipeline parameters: what a single execution may change.
-INPUT_DATA_PARAMETER = "InputDataUri"
-INSTANCE_TYPE_PARAMETER = "TrainingInstanceType"
-INSTANCE_COUNT_PARAMETER = "TrainingInstanceCount"
-USE_SPOT_PARAMETER = "UseSpotInstances"
-QUALITY_THRESHOLD_PARAMETER = "QualityThreshold"
-
 # Paths inside the containers: the contract with training_code/ (see TrainingPipeline's docstring).
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 PREDICTIONS_LOCAL_PATH = "/opt/ml/processing/input/predictions"
@@ -62,8 +86,6 @@ LABELS_LOCAL_PATH = "/opt/ml/processing/input/labels"
 EVALUATION_LOCAL_PATH = "/opt/ml/processing/evaluation"
 EVALUATION_REPORT = "evaluation.json"
 EVALUATE_ENTRYPOINT = ("evaluate",)
-# Media types the serving container reads and writes; batch transform sends the test rows as CSV.
-MEDIA_TYPES = ("text/csv", "application/json")
 
 
 def quality_report_path(metric: str) -> str:
@@ -76,12 +98,18 @@ class PipelineSpec:
     """Everything about the pipeline that is known at synth time; equal specs share one definition."""
 
     instance_type: str
+    training_instance_types: tuple[str, ...]
+    """What TrainingInstanceType accepts: types of ``instance_type``'s storage kind (local NVMe or not)."""
+    training_volume_key: bool
+    """Whether the training step names a volume key: not for types with local storage."""
     instance_count: int
     use_spot_instances: bool
     volume_size_gb: int
     max_runtime_seconds: int
     max_wait_seconds: int
     evaluation_instance_type: str
+    evaluation_volume_key: bool
+    """Whether the transform and processing jobs name a volume key: not for types with local storage."""
     hyperparameters: tuple[tuple[str, str], ...]
     metric_definitions: tuple[tuple[str, str], ...]
     """(name, regex) pairs SageMaker applies to the training log."""
@@ -96,6 +124,7 @@ class PipelineSpec:
         fields = json.loads(text)
         for pairs in ("hyperparameters", "metric_definitions"):
             fields[pairs] = tuple(tuple(pair) for pair in fields[pairs])
+        fields["training_instance_types"] = tuple(fields["training_instance_types"])
         return cls(**fields)
 
 
@@ -192,9 +221,15 @@ DEFINITION_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "pipeline
 
 
 def cache_key(spec: PipelineSpec) -> str:
-    """Changes whenever anything that shapes the template does: the spec, this generator, the SDK's version."""
+    """Changes whenever anything that shapes the template does: the spec, this generator, the contract package
+    it imports, the SDK's version."""
+    sources = [Path(__file__), *sorted(CONTRACT_DIR.glob("*.py"))]
     content = "\n".join(
-        [spec.to_json(), Path(__file__).read_text(encoding="utf-8"), importlib.metadata.version("sagemaker")]
+        [
+            spec.to_json(),
+            *(f"{path.name}\n{path.read_text(encoding='utf-8')}" for path in sources),
+            importlib.metadata.version("sagemaker"),
+        ]
     )
     return hashlib.sha256(content.encode()).hexdigest()
 
@@ -328,11 +363,20 @@ def generate_definition(spec: PipelineSpec) -> str:
     values = PLACEHOLDERS
     bucket = f"s3://{values.bucket_name}/"
 
-    input_data = ParameterString(INPUT_DATA_PARAMETER, default_value=f"{bucket}datasets/")
-    instance_type = ParameterString(INSTANCE_TYPE_PARAMETER, default_value=spec.instance_type)
-    instance_count = ParameterInteger(INSTANCE_COUNT_PARAMETER, default_value=spec.instance_count)
-    use_spot = ParameterBoolean(USE_SPOT_PARAMETER, default_value=spec.use_spot_instances)
-    threshold = ParameterFloat(QUALITY_THRESHOLD_PARAMETER, default_value=spec.quality_threshold)
+    input_data = ParameterString(PipelineParameter.INPUT_DATA.value, default_value=f"{bucket}{DataPrefix.DATASETS}")
+    instance_type = ParameterString(
+        PipelineParameter.TRAINING_INSTANCE_TYPE.value,
+        default_value=spec.instance_type,
+        enum_values=list(spec.training_instance_types),
+    )
+    instance_count = ParameterInteger(
+        PipelineParameter.TRAINING_INSTANCE_COUNT.value, default_value=spec.instance_count
+    )
+    use_spot = ParameterBoolean(PipelineParameter.USE_SPOT_INSTANCES.value, default_value=spec.use_spot_instances)
+    threshold = ParameterFloat(PipelineParameter.QUALITY_THRESHOLD.value, default_value=spec.quality_threshold)
+    media_types = [media_type.value for media_type in MediaType]
+    training_volume_key = values.key_arn if spec.training_volume_key else None
+    evaluation_volume_key = values.key_arn if spec.evaluation_volume_key else None
 
     def dataset(folder: str) -> Join:
         return Join(on="", values=[input_data, f"{folder}/"])
@@ -377,7 +421,7 @@ def generate_definition(spec: PipelineSpec) -> str:
                 instance_type=instance_type,
                 instance_count=instance_count,
                 volume_size_in_gb=spec.volume_size_gb,
-                volume_kms_key_id=values.key_arn,
+                volume_kms_key_id=training_volume_key,
                 enable_managed_spot_training=spot,
             ),
             networking=network,
@@ -387,8 +431,12 @@ def generate_definition(spec: PipelineSpec) -> str:
                 max_wait_time_in_seconds=spec.max_wait_seconds if spot else None,
             ),
             # Per execution: a new execution must never resume from an older one's checkpoints.
-            checkpoint_config=CheckpointConfig(s3_uri=per_execution("checkpoints/"), local_path=CHECKPOINT_LOCAL_PATH),
-            output_data_config=OutputDataConfig(s3_output_path=f"{bucket}models/", kms_key_id=values.key_arn),
+            checkpoint_config=CheckpointConfig(
+                s3_uri=per_execution(DataPrefix.CHECKPOINTS), local_path=CHECKPOINT_LOCAL_PATH
+            ),
+            output_data_config=OutputDataConfig(
+                s3_output_path=f"{bucket}{DataPrefix.MODELS}", kms_key_id=values.key_arn
+            ),
             hyperparameters=dict(spec.hyperparameters),
         )
         trainer.with_metric_definitions(
@@ -410,15 +458,15 @@ def generate_definition(spec: PipelineSpec) -> str:
             instance_type=spec.evaluation_instance_type,
             strategy="MultiRecord",
             assemble_with="Line",
-            accept="text/csv",
-            output_path=per_execution("evaluation/", "predictions/"),
+            accept=MediaType.CSV.value,
+            output_path=per_execution(DataPrefix.EVALUATION, "predictions/"),
             output_kms_key=values.key_arn,
-            volume_kms_key=values.key_arn,
+            volume_kms_key=evaluation_volume_key,
             sagemaker_session=session,
         )
         prediction = TransformStep(
             name=f"PredictTestSet{capacity}",
-            step_args=transformer.transform(data=dataset("test"), content_type="text/csv", split_type="Line"),
+            step_args=transformer.transform(data=dataset("test"), content_type=MediaType.CSV.value, split_type="Line"),
         )
         evaluator = Processor(
             role=values.execution_role_arn,
@@ -426,7 +474,7 @@ def generate_definition(spec: PipelineSpec) -> str:
             entrypoint=list(EVALUATE_ENTRYPOINT),
             instance_count=1,
             instance_type=spec.evaluation_instance_type,
-            volume_kms_key=values.key_arn,
+            volume_kms_key=evaluation_volume_key,
             output_kms_key=values.key_arn,
             max_runtime_in_seconds=spec.max_runtime_seconds,
             network_config=NetworkConfig(
@@ -450,7 +498,7 @@ def generate_definition(spec: PipelineSpec) -> str:
                     ProcessingOutput(
                         output_name="evaluation",
                         s3_output=ProcessingS3Output(
-                            s3_uri=per_execution("evaluation/", "report/"),
+                            s3_uri=per_execution(DataPrefix.EVALUATION, "report/"),
                             local_path=EVALUATION_LOCAL_PATH,
                             s3_upload_mode="EndOfJob",
                         ),
@@ -465,14 +513,14 @@ def generate_definition(spec: PipelineSpec) -> str:
             name=f"RegisterModel{capacity}",
             step_args=model_builder(training).register(
                 model_package_group_name=values.model_package_group_name,
-                content_types=list(MEDIA_TYPES),
-                response_types=list(MEDIA_TYPES),
+                content_types=media_types,
+                response_types=media_types,
                 transform_instances=[spec.evaluation_instance_type],
                 approval_status="PendingManualApproval",
                 model_metrics=ModelMetrics(
                     model_statistics=MetricsSource(
-                        content_type="application/json",
-                        s3_uri=per_execution("evaluation/", f"report/{EVALUATION_REPORT}"),
+                        content_type=MediaType.JSON.value,
+                        s3_uri=per_execution(DataPrefix.EVALUATION, f"report/{EVALUATION_REPORT}"),
                     )
                 ),
             ),

@@ -38,7 +38,7 @@ from ml_constructs.vpc_job_access import (
     select_subnets,
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
-from platform_contract.instance_types import InstanceType
+from platform_contract.instance_types import InstanceType, InstanceUse, allowed_instance_types
 
 # The log groups SageMaker writes job logs to; their names are fixed by SageMaker, one each per account and Region.
 JOB_LOG_GROUPS = {
@@ -156,13 +156,16 @@ class TrainingPipeline(Construct):
     :param vpc_subnets: the jobs' subnets. Required.
     :param security_group: the jobs' security group; the construct lets its members reach each other on the
         ports distributed training and inter-container encryption need (``INTERNAL_JOB_TRAFFIC``). Required.
-    :param instance_type: default of TrainingInstanceType. Default: ml.m5.xlarge.
+    :param instance_type: default of TrainingInstanceType, which accepts the x86 training types of the same storage
+        kind: with local NVMe storage (no volume key: SageMaker rejects one, the hardware encrypts it) or without
+        (volumes encrypted with the Region's key). Default: ml.m5.xlarge.
     :param instance_count: default of TrainingInstanceCount. Default: 1.
     :param use_spot_instances: default of UseSpotInstances. Default: true.
     :param volume_size: storage of each training instance, 1-16384 GiB. Default: 30 GiB.
     :param max_runtime: longest run of a training or evaluation job. Default: 1 hour.
     :param max_wait: longest wait for spot capacity plus run; at least ``max_runtime``. Default: 2 hours.
-    :param evaluation_instance_type: instance type of the batch transform and the evaluation. Default: ml.m5.large.
+    :param evaluation_instance_type: instance type of the batch transform and the evaluation; their volumes get the
+        Region's key unless it has local storage. Default: ml.m5.large.
     :param hyperparameters: passed to ``train`` as strings. Default: none (the container's defaults).
     :param metric_definitions: metrics SageMaker records from the training log (at most 40). Default: none.
     :param quality_gate: what a model must reach to be registered. Default: auc of at least 0.75.
@@ -204,12 +207,15 @@ class TrainingPipeline(Construct):
         self.model_package_group_name = registry.model_package_group_name
         spec = PipelineSpec(
             instance_type=instance_type,
+            training_instance_types=_same_storage_kind(instance_type),
+            training_volume_key=not _has_local_storage(instance_type),
             instance_count=instance_count,
             use_spot_instances=use_spot_instances,
             volume_size_gb=int(volume_size.to_gibibytes()),
             max_runtime_seconds=int(max_runtime.to_seconds()),
             max_wait_seconds=int(max_wait.to_seconds()),
             evaluation_instance_type=evaluation_instance_type,
+            evaluation_volume_key=not _has_local_storage(evaluation_instance_type),
             hyperparameters=tuple(sorted((hyperparameters or {}).items())),
             metric_definitions=tuple((definition.name, definition.regex) for definition in metric_definitions),
             quality_metric=quality_gate.metric,
@@ -319,19 +325,30 @@ class TrainingPipeline(Construct):
         data_store.grant_read(role, DataPrefix.DATASETS)
         # Models and evaluation outputs are written by one step and read by the next.
         data_store.grant_read_write(role, DataPrefix.CHECKPOINTS, DataPrefix.MODELS, DataPrefix.EVALUATION)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptJobVolumesAndOutputs",
-                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                resources=[data_store.key.key_arn],
-            )
-        )
+        # Job volumes: Create{Training,Processing,Transform}Job with a VolumeKmsKeyId need kms:CreateGrant from the
+        # caller unless the job's role has it (SageMaker developer guide, "Amazon SageMaker AI API Permissions:
+        # Actions, Permissions, and Resources Reference",
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html); the job's role holds it,
+        # so the pipeline role, which only calls, needs no key permission. SageMaker grants the volumes the key
+        # through its own endpoint: kms:ViaService and kms:GrantIsForAWSResource confine the grant to that
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). Outputs in S3 are encrypted
+        # through S3, under the data store's grants.
+        via_sagemaker = {"kms:ViaService": f"sagemaker.{Stack.of(self).region}.amazonaws.com"}
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="LetSageMakerGrantItsVolumesTheKey",
                 actions=["kms:CreateGrant"],
                 resources=[data_store.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": via_sagemaker},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                # A grant-only condition key is absent from DescribeKey requests, so it gets a statement of its own.
+                sid="LetSageMakerDescribeTheVolumeKey",
+                actions=["kms:DescribeKey"],
+                resources=[data_store.key.key_arn],
+                conditions={"StringEquals": via_sagemaker},
             )
         )
         role.add_to_principal_policy(
@@ -471,6 +488,24 @@ class _DefinitionBody:
         return "PipelineDefinitionBody"
 
 
+def _has_local_storage(instance_type: str) -> bool:
+    parsed = InstanceType.parse(instance_type)
+    return parsed is not None and parsed.family.local_storage
+
+
+def _same_storage_kind(instance_type: str) -> tuple[str, ...]:
+    """The x86 training types that store volumes as ``instance_type`` does: a definition with a volume key is
+    valid only for types without local storage, one without it only for types with local storage."""
+    local = _has_local_storage(instance_type)
+    return tuple(
+        sorted(
+            name
+            for name in allowed_instance_types(InstanceUse.TRAINING)
+            if (parsed := InstanceType.parse(name)) and parsed.family.local_storage == local and not parsed.family.arm64
+        )
+    )
+
+
 def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str) -> None:
     problems = []
     for prop, value in (
@@ -479,6 +514,8 @@ def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str) -> None:
     ):
         if InstanceType.parse(value) is None:
             problems.append(f"{prop} '{value}' is not a SageMaker instance type; allowed: ml.<family>.<size>")
+        elif prop == "instance_type" and value not in spec.training_instance_types:
+            problems.append(f"instance_type '{value}' is not an x86 SageMaker training instance type")
     if not 1 <= spec.instance_count <= 100:
         problems.append(f"instance_count {spec.instance_count} is not allowed; allowed: 1 to 100")
     if not 1 <= spec.volume_size_gb <= 16384:

@@ -105,19 +105,39 @@ def test_the_execution_role_reaches_only_its_prefixes_of_the_regions_bucket(plat
     ]
 
 
-def test_the_execution_role_encrypts_volumes_and_outputs_with_the_regions_key_only(platform):
-    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
-    for sid, statement in statements.items():
-        if any(action.startswith("kms:") for action in _actions(statement)):
-            assert "DataStoreKey" in flat(statement["Resource"]), sid
-    assert sorted(_actions(statements["EncryptJobVolumesAndOutputs"])) == [
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:GenerateDataKey",
-    ]
+def test_the_execution_role_lets_sagemaker_encrypt_job_volumes_with_the_regions_key_only(platform):
+    template = platform.template("eu-west-1", "training")
+    statements = role_statements(template, "ExecutionRole")
+    key_statements = {
+        sid: statement
+        for sid, statement in statements.items()
+        if any(action.startswith("kms:") for action in _actions(statement))
+    }
+    for sid, statement in key_statements.items():
+        assert "DataStoreKey" in flat(statement["Resource"]), sid
+    via_sagemaker = {"kms:ViaService": "sagemaker.eu-west-1.amazonaws.com"}
     grant = statements["LetSageMakerGrantItsVolumesTheKey"]
     assert _actions(grant) == ["kms:CreateGrant"]
-    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": via_sagemaker}
+    describe = statements["LetSageMakerDescribeTheVolumeKey"]
+    assert (_actions(describe), describe["Condition"]) == (["kms:DescribeKey"], {"StringEquals": via_sagemaker})
+    # Every other use of the key is S3's, for the prefixes the role reads and writes.
+    others = [
+        s
+        for sid, s in key_statements.items()
+        if sid not in {"LetSageMakerGrantItsVolumesTheKey", "LetSageMakerDescribeTheVolumeKey"}
+    ]
+    assert others and all(
+        s["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}} for s in others
+    )
+    assert not {"kms:CreateGrant", "kms:DescribeKey"} & {a for s in others for a in _actions(s)}
+
+
+def test_the_pipeline_role_starts_encrypted_jobs_without_key_permissions_of_its_own(platform):
+    # SageMaker asks the caller of Create*Job for kms:CreateGrant only where the job's role lacks it.
+    statements = role_statements(platform.template("eu-west-1", "training"), "PipelineRole")
+    key_actions = {a for s in statements.values() for a in _actions(s) if a.startswith("kms:")}
+    assert key_actions <= {"kms:Decrypt"}, "reading the evaluation report through S3 is its only use of the key"
 
 
 def test_the_execution_role_pulls_only_the_asset_repository(platform):
