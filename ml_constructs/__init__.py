@@ -13,7 +13,8 @@ from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_notifications import PipelineNotifications
 from ml_constructs.platform_dashboard import PlatformDashboard
 from ml_constructs.private_network import PrivateNetwork
-from ml_constructs.training_pipeline import MetricDefinition, QualityGate, TrainingPipeline
+from ml_constructs.training_pipeline import TrainingPipeline
+from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
 from platform_contract.names import DataPrefix
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "QualityGate",
     "TrafficRouting",
     "TrainingPipeline",
+    "TrainingPipelineProps",
 ]

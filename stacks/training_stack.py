@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Size, Stack
+import dataclasses
+
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
 
@@ -16,6 +18,7 @@ from ml_constructs import (
     PrivateNetwork,
     QualityGate,
     TrainingPipeline,
+    TrainingPipelineProps,
 )
 from ml_constructs.log_retention import retention_days
 from ml_constructs.model_image import TRAINING_CODE_DIR
@@ -23,6 +26,8 @@ from platform_config import RegionConfig
 from platform_contract.names import Output
 
 METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
+# Props fields are named as the training settings; the quality gate is a section of its own.
+_PIPELINE_SETTINGS = {field.name for field in dataclasses.fields(TrainingPipelineProps)} - {"quality_gate"}
 
 
 class TrainingStack(Stack):
@@ -59,16 +64,11 @@ class TrainingStack(Stack):
             security_group=network.add_workload_security_group(
                 self, "JobSecurityGroup", description="SageMaker training, processing and transform jobs"
             ),
-            instance_type=training.instance_type,
-            instance_count=training.instance_count,
-            use_spot_instances=training.use_spot_instances,
-            volume_size=Size.gibibytes(training.volume_size_gb),
-            max_runtime=Duration.seconds(training.max_runtime_seconds),
-            max_wait=Duration.seconds(training.max_wait_seconds),
-            evaluation_instance_type=training.transform_instance_type,
-            hyperparameters=training.hyperparameters,
-            metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
-            quality_gate=QualityGate(training.quality_gate.metric, training.quality_gate.threshold),
+            props=TrainingPipelineProps(
+                **training.model_dump(include=_PIPELINE_SETTINGS),
+                quality_gate=QualityGate(**training.quality_gate.model_dump()),
+                metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
+            ),
             log_retention=retention_days(config.settings.log_retention_days),
         )
         self.notifications = PipelineNotifications(

@@ -31,7 +31,7 @@ from ml_constructs.pipeline_definition import (
     PipelineSpec,
 )
 from ml_constructs.pipeline_definition import request_definition as pending_definition
-from ml_constructs.training_pipeline import MetricDefinition
+from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
 from platform_contract.instance_types import InstanceType
 from platform_contract.names import PipelineParameter
@@ -223,7 +223,7 @@ def test_instance_types_with_local_storage_get_no_volume_key_and_the_parameter_s
     spec = dataclasses.replace(
         SPEC,
         instance_type="ml.g5.xlarge",
-        training_instance_types=training_pipeline._same_storage_kind("ml.g5.xlarge"),
+        training_instance_types=TrainingPipelineProps(instance_type="ml.g5.xlarge").training_instance_types,
         training_volume_key=False,
         evaluation_instance_type="ml.g4dn.xlarge",
         evaluation_volume_key=False,

@@ -3,6 +3,7 @@ TrainingPipeline and PipelineNotifications constructs on their own."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import aws_cdk as cdk
@@ -21,6 +22,7 @@ from ml_constructs import (
     PipelineNotifications,
     QualityGate,
     TrainingPipeline,
+    TrainingPipelineProps,
 )
 from ml_constructs.training_pipeline import JOB_LOG_GROUPS
 from platform_contract.problems import InvalidInput
@@ -334,52 +336,74 @@ def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
         nat_gateways=0,
         subnet_configuration=[ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
     )
-    defaults = dict(
+    pipeline = TrainingPipeline(
+        stack,
+        "Pipeline",
         image=ModelImage(stack, "Image"),
         data_store=DataStore(stack, "Data"),
         registry=ModelRegistry(stack, "Registry"),
         vpc=vpc,
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         security_group=ec2.SecurityGroup(stack, "Group", vpc=vpc, allow_all_outbound=False),
+        props=TrainingPipelineProps(**props),
     )
-    return stack, TrainingPipeline(stack, "Pipeline", **{**defaults, **props})
+    return stack, pipeline
 
 
-def test_a_misconfigured_pipeline_names_every_problem_and_what_is_allowed():
-    with pytest.raises(ValueError) as raised:
-        pipeline_stack(
-            instance_type="m5.xlarge",
-            instance_count=0,
-            volume_size=cdk.Size.gibibytes(20000),
-            max_runtime=cdk.Duration.hours(3),
-            max_wait=cdk.Duration.hours(1),
-            hyperparameters={"k" * 300: "v"},
-            metric_definitions=[MetricDefinition("", "x")] + [MetricDefinition("m", "r")] * 40,
-            quality_gate=QualityGate("auc", 1.5),
-            pipeline_name="training_v1",
-        )
-    message = str(raised.value)
-    for expected in (
-        "instance_type 'm5.xlarge' is not a SageMaker instance type; allowed: ml.<family>.<size>",
-        "instance_count 0 is not allowed; allowed: 1 to 100",
-        "volume_size 20000 GiB is not allowed; allowed: 1 to 16384 GiB",
-        "max_wait (3600 s) is shorter than max_runtime (10800 s); allowed: at least max_runtime",
-        "hyperparameter 'kkkk",
-        "41 metric_definitions; allowed: at most 40",
-        "metric definition '' is not allowed",
-        "quality_gate.threshold 1.5 is not allowed for auc; allowed: above 0 and at most 1",
-        "pipeline_name 'training_v1' is not allowed; allowed: 1-256 letters, digits and hyphens",
-    ):
-        assert expected in message
-    assert message.startswith("TrainingPipeline Training/Pipeline is misconfigured:")
+def test_props_collect_every_problem_keyed_by_its_config_name():
+    props = TrainingPipelineProps(
+        instance_type="m5.xlarge",
+        instance_count=0,
+        volume_size_gb=20000,
+        max_runtime_seconds=3 * 3600,
+        max_wait_seconds=3600,
+        transform_instance_type="ml.c7g.large",
+        hyperparameters={"k" * 300: "v"},
+        metric_definitions=(MetricDefinition("", "x"), *[MetricDefinition("m", "r")] * 40),
+        quality_gate=QualityGate("auc", 1.5),
+        pipeline_name="training_v1",
+    )
+    assert [problem.key for problem in props.problems()] == [
+        "instance_type",
+        "transform_instance_type",
+        "instance_count",
+        "volume_size_gb",
+        "max_wait_seconds",
+        "hyperparameters." + "k" * 40,
+        "metric_definitions",
+        "metric_definitions[0]",
+        "quality_gate.threshold",
+        "pipeline_name",
+    ]
+    assert TrainingPipelineProps().problems() == []
+    assert (
+        str(props.problems()[-2])
+        == "quality_gate.threshold: 1.5 is not allowed (for auc); allowed: above 0 and at most 1"
+    )
 
 
-def test_a_registry_name_sagemaker_would_refuse_is_refused_at_synth():
-    stack = cdk.Stack(cdk.App(), "Data")
+def test_a_misconfigured_pipeline_raises_once_with_every_problem():
     with pytest.raises(InvalidInput) as raised:
-        ModelRegistry(stack, "Registry", model_package_group_name="models_v1")
-    assert [problem.key for problem in raised.value.problems] == ["model_package_group_name"]
-    assert "'models_v1' is not allowed; allowed: 1-63 letters, digits and hyphens" in str(raised.value)
+        pipeline_stack(instance_count=0, quality_gate=QualityGate("rmse", -1.0), max_wait_seconds=60)
+    assert [problem.key for problem in raised.value.problems] == [
+        "instance_count",
+        "max_wait_seconds",
+        "quality_gate.threshold",
+    ]
+    assert str(raised.value).startswith("TrainingPipeline Training/Pipeline (3 problem(s)):")
+
+
+def test_the_stack_maps_the_training_settings_onto_the_props_by_name(platform):
+    props = platform.stages["eu-west-1"].training.pipeline.props
+    (settings,) = [region.settings.training for region in platform.config.regions if region.region == "eu-west-1"]
+    mapped = [field.name for field in dataclasses.fields(props) if field.name in type(settings).model_fields]
+    assert len(mapped) == 9, "every setting the pipeline takes, under its cdk.json name"
+    for name in mapped:
+        actual, expected = getattr(props, name), getattr(settings, name)
+        if name == "quality_gate":
+            actual, expected = dataclasses.asdict(actual), expected.model_dump()
+        assert actual == expected, name
+    assert props.metric_definitions, "the container's metric definitions"
 
 
 def test_metric_definitions_are_read_from_the_containers_file_and_checked(tmp_path):
