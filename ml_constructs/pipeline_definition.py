@@ -1,24 +1,13 @@
-"""The training pipeline's definition, written by the SageMaker Python SDK during synth, offline.
-
-The SDK takes seconds to import and generating a definition with it costs more, so synth does it
-at most once per distinct ``PipelineSpec`` (Regions that share their training settings share one
-generation) and never on the critical path:
-
-* ``request_definition(spec)`` starts the generator in a separate Python process and returns at once;
-  the CDK app goes on building every stack while the SDK works on the other core.
-* A generated template is kept in ``.cache/pipeline-definitions/`` under a key of the spec, this module
-  and the SDK's version, so a synth whose training settings did not change does not start the SDK at all.
-* Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups,
-  registry) is a placeholder in that template; ``render_definition`` swaps in each Region's CDK tokens.
-
-The generator process is offline by construction, and this module is where that is set up:
-``OFFLINE_ENVIRONMENT`` is its whole environment (nothing is inherited: a fixed Region, dummy
-credentials, no AWS or SageMaker config files, no instance metadata, no IAM role validation), telemetry
-is switched off before the first SDK call, and an audit hook refuses every network connection and name
-lookup, so a change in the SDK that reaches for the network fails synth instead of leaking a request.
+"""The training pipeline's definition as the SageMaker Python SDK writes it: the spec, the container contract,
+the deploy-time placeholders and the generator that runs in a process of its own (``definition_process``
+starts it, offline, and caches what it writes).
 
 This module imports nothing but the standard library and ``platform_contract`` (standard library only) at
-load time; it runs as a script in the generator process (``python pipeline_definition.py '<spec as JSON>'``).
+load time; it runs as a script in the generator process (``python pipeline_definition.py '<spec as JSON>'``),
+where an audit hook refuses every network connection and name lookup and telemetry is switched off before
+the first SDK call, so a change in the SDK that reaches for the network fails synth instead of leaking a
+request. Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups,
+registry) is a placeholder in the template; ``render_definition`` swaps in each Region's CDK tokens.
 
 Volume keys: instance types with local NVMe storage encrypt it in hardware, and CreateTrainingJob,
 CreateTransformJob and CreateProcessingJob reject a VolumeKmsKeyId for them
@@ -33,13 +22,8 @@ no local storage. A definition is thus valid for every value an execution may pa
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import importlib.metadata
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -183,26 +167,8 @@ def render_definition(template: Mapping[str, Any], values: DeployTimeValues) -> 
     return substitute(template)
 
 
-# --- The generator process ------------------------------------------------------------------------
+# --- In the generator process -------------------------------------------------------------------
 
-# The SDK needs some Region to start; every Region-specific value in the template is a placeholder, so
-# which one does not matter (a test proves the template is the same for another Region).
-SDK_REGION = "us-east-1"
-OFFLINE_ENVIRONMENT: Mapping[str, str] = {
-    "AWS_DEFAULT_REGION": SDK_REGION,
-    # Dummy credentials end boto's credential search before it reaches a profile or instance metadata.
-    "AWS_ACCESS_KEY_ID": "offline-synth",
-    "AWS_SECRET_ACCESS_KEY": "offline-synth",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-    # SDK defaults files could change the definition (tags, VPC, keys); none is read.
-    "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": os.devnull,
-    "SAGEMAKER_USER_CONFIG_OVERRIDE": os.devnull,
-    # Role validation calls IAM.
-    "SAGEMAKER_VALIDATE_ROLE": "false",
-    "PYTHONHASHSEED": "0",
-}
 _NETWORK_EVENTS = frozenset(
     {
         "socket.connect",
@@ -213,82 +179,6 @@ _NETWORK_EVENTS = frozenset(
         "socket.sendmsg",
     }
 )
-_GENERATOR_TIMEOUT_SECONDS = 300
-
-
-DEFINITION_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "pipeline-definitions"
-"""Generated templates by content key, so that a synth whose training settings did not change skips the SDK."""
-
-
-def cache_key(spec: PipelineSpec) -> str:
-    """Changes whenever anything that shapes the template does: the spec, this generator, the contract package
-    it imports, the SDK's version."""
-    sources = [Path(__file__), *sorted(CONTRACT_DIR.glob("*.py"))]
-    content = "\n".join(
-        [
-            spec.to_json(),
-            *(f"{path.name}\n{path.read_text(encoding='utf-8')}" for path in sources),
-            importlib.metadata.version("sagemaker"),
-        ]
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
-
-
-class PendingDefinition:
-    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it.
-
-    A generated template is cached under ``cache_dir`` (written atomically); the template is the same either way.
-    """
-
-    def __init__(self, spec: PipelineSpec, cache_dir: Path = DEFINITION_CACHE) -> None:
-        self._cache_file = cache_dir / f"{cache_key(spec)}.json"
-        self._template: dict[str, Any] | None = self._cached()
-        self._process = None
-        if self._template is None:
-            self._process = subprocess.Popen(
-                # -s: no user site-packages; -P: nothing next to this file shadows a library.
-                [sys.executable, "-s", "-P", __file__, spec.to_json()],
-                env=dict(OFFLINE_ENVIRONMENT),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-
-    @property
-    def from_cache(self) -> bool:
-        return self._process is None
-
-    def _cached(self) -> dict[str, Any] | None:
-        try:
-            return json.loads(self._cache_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None  # absent or damaged: generate it again
-
-    def result(self) -> dict[str, Any]:
-        if self._template is None:
-            try:
-                output, errors = self._process.communicate(timeout=_GENERATOR_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                raise RuntimeError(
-                    f"The SageMaker SDK did not write the pipeline definition within {_GENERATOR_TIMEOUT_SECONDS} s"
-                ) from None
-            if self._process.returncode != 0:
-                raise RuntimeError(f"The SageMaker SDK could not write the pipeline definition:\n{errors}")
-            self._template = json.loads(output)
-            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._cache_file.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(output, encoding="utf-8")
-            partial.replace(self._cache_file)
-        return self._template
-
-
-@functools.cache
-def request_definition(spec: PipelineSpec) -> PendingDefinition:
-    """The definition template of ``spec``: from the cache, or starts generating it unless already under way."""
-    return PendingDefinition(spec)
-
 
 _network_attempts: list[str] = []
 

@@ -18,14 +18,9 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataPrefix, DataStore
+from ml_constructs.definition_process import PendingDefinition, request_definition
 from ml_constructs.model_registry import ModelRegistry
-from ml_constructs.pipeline_definition import (
-    DeployTimeValues,
-    PendingDefinition,
-    PipelineSpec,
-    render_definition,
-    request_definition,
-)
+from ml_constructs.pipeline_definition import DeployTimeValues, PipelineSpec, render_definition
 from ml_constructs.training_pipeline_props import (
     TrainingPipelineProps,
     has_local_storage,

@@ -22,15 +22,10 @@ import pytest
 
 from app import build_platform
 from bench.synth import context_for
-from ml_constructs import pipeline_definition, training_pipeline
-from ml_constructs.pipeline_definition import (
-    EVALUATE_ENTRYPOINT,
-    OFFLINE_ENVIRONMENT,
-    PLACEHOLDERS,
-    PendingDefinition,
-    PipelineSpec,
-)
-from ml_constructs.pipeline_definition import request_definition as pending_definition
+from ml_constructs import definition_process, pipeline_definition, training_pipeline
+from ml_constructs.definition_process import OFFLINE_ENVIRONMENT, PendingDefinition
+from ml_constructs.definition_process import request_definition as pending_definition
+from ml_constructs.pipeline_definition import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
 from platform_contract.instance_types import InstanceType
@@ -595,7 +590,7 @@ def test_the_cache_key_covers_the_contract_the_generator_imports(tmp_path, monke
     contract = tmp_path / "platform_contract"
     shutil.copytree(pipeline_definition.CONTRACT_DIR, contract)
     monkeypatch.setattr(pipeline_definition, "CONTRACT_DIR", contract)
-    before = pipeline_definition.cache_key(SPEC)
+    before = definition_process.cache_key(SPEC)
     names = contract / "names.py"
     names.write_text(names.read_text().replace('"InputDataUri"', '"InputData"'))
-    assert pipeline_definition.cache_key(SPEC) != before
+    assert definition_process.cache_key(SPEC) != before
