@@ -200,86 +200,145 @@ def _switch_off_telemetry() -> None:
     telemetry_logging._send_telemetry_request = lambda *args, **kwargs: None
 
 
-def generate_definition(spec: PipelineSpec) -> str:
-    """The pipeline definition of ``spec`` as the SDK writes it, with deploy-time placeholders.
+@dataclass(frozen=True)
+class _Build:
+    """What every step builder shares: the spec, the SDK session, the placeholders, the parameters."""
 
-    Runs in the generator process (``OFFLINE_ENVIRONMENT``, network refused).
-    """
-    import logging
-    import warnings
+    spec: PipelineSpec
+    session: Any
+    input_data: Any
+    instance_type: Any
+    instance_count: Any
+    threshold: Any
+    network: Any
+    values: DeployTimeValues = PLACEHOLDERS
 
-    # The SDK narrates at INFO level and warns that nothing runs under a PipelineSession; both are expected.
-    logging.disable(logging.WARNING)
-    warnings.simplefilter("ignore")
-    _switch_off_telemetry()
+    @property
+    def bucket(self) -> str:
+        return f"s3://{self.values.bucket_name}/"
 
-    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.core.network import NetworkConfig
-    from sagemaker.core.processing import Processor
-    from sagemaker.core.shapes import (
-        MetricDefinition,
-        ProcessingInput,
-        ProcessingOutput,
-        ProcessingS3Input,
-        ProcessingS3Output,
-    )
+    def dataset(self, folder: str) -> Any:
+        """``<InputDataUri><folder>/``."""
+        from sagemaker.core.workflow.functions import Join
+
+        return Join(on="", values=[self.input_data, f"{folder}/"])
+
+    def per_execution(self, prefix: str, suffix: str = "") -> Any:
+        """``s3://<bucket>/<prefix><execution id>/<suffix>``."""
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
+        from sagemaker.core.workflow.functions import Join
+
+        return Join(on="", values=[f"{self.bucket}{prefix}", ExecutionVariables.PIPELINE_EXECUTION_ID, f"/{suffix}"])
+
+    def volume_key(self, encrypted: bool) -> str | None:
+        return self.values.key_arn if encrypted else None
+
+    def model_builder(self, training: Any) -> Any:
+        """The trained artifact served by the image: there is no inference code to package (dependencies={})."""
+        from sagemaker.serve.model_builder import ModelBuilder
+
+        return ModelBuilder(
+            s3_model_data_url=training.properties.ModelArtifacts.S3ModelArtifacts,
+            image_uri=self.values.image_uri,
+            role_arn=self.values.execution_role_arn,
+            network=self.network,
+            dependencies={},
+            sagemaker_session=self.session,
+        )
+
+
+def _train_step(build: _Build, capacity: str, spot: bool) -> Any:
+    from sagemaker.core.shapes import MetricDefinition
     from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
         InputData,
-        Networking,
         OutputDataConfig,
         StoppingCondition,
     )
-    from sagemaker.core.transformer import Transformer
-    from sagemaker.core.workflow.conditions import (
-        ConditionEquals,
-        ConditionGreaterThanOrEqualTo,
-        ConditionLessThanOrEqualTo,
-    )
-    from sagemaker.core.workflow.execution_variables import ExecutionVariables
-    from sagemaker.core.workflow.functions import Join, JsonGet
-    from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
-    from sagemaker.core.workflow.pipeline_context import PipelineSession
-    from sagemaker.mlops.workflow.condition_step import ConditionStep
-    from sagemaker.mlops.workflow.fail_step import FailStep
-    from sagemaker.mlops.workflow.model_step import ModelStep
-    from sagemaker.mlops.workflow.pipeline import Pipeline
-    from sagemaker.mlops.workflow.steps import ProcessingStep, PropertyFile, TrainingStep, TransformStep
-    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.mlops.workflow.steps import TrainingStep
     from sagemaker.train.model_trainer import ModelTrainer
 
-    session = PipelineSession()
-    values = PLACEHOLDERS
-    bucket = f"s3://{values.bucket_name}/"
-
-    input_data = ParameterString(PipelineParameter.INPUT_DATA.value, default_value=f"{bucket}{DataPrefix.DATASETS}")
-    instance_type = ParameterString(
-        PipelineParameter.TRAINING_INSTANCE_TYPE.value,
-        default_value=spec.instance_type,
-        enum_values=list(spec.training_instance_types),
+    spec, values = build.spec, build.values
+    trainer = ModelTrainer(
+        sagemaker_session=build.session,
+        role=values.execution_role_arn,
+        training_image=values.image_uri,
+        base_job_name="train",
+        compute=Compute(
+            instance_type=build.instance_type,
+            instance_count=build.instance_count,
+            volume_size_in_gb=spec.volume_size_gb,
+            volume_kms_key_id=build.volume_key(spec.training_volume_key),
+            enable_managed_spot_training=spot,
+        ),
+        networking=build.network,
+        stopping_condition=StoppingCondition(
+            max_runtime_in_seconds=spec.max_runtime_seconds,
+            # SageMaker rejects a wait time on on-demand capacity.
+            max_wait_time_in_seconds=spec.max_wait_seconds if spot else None,
+        ),
+        # Per execution: a new execution must never resume from an older one's checkpoints.
+        checkpoint_config=CheckpointConfig(
+            s3_uri=build.per_execution(DataPrefix.CHECKPOINTS), local_path=CHECKPOINT_LOCAL_PATH
+        ),
+        output_data_config=OutputDataConfig(
+            s3_output_path=f"{build.bucket}{DataPrefix.MODELS}", kms_key_id=values.key_arn
+        ),
+        hyperparameters=dict(spec.hyperparameters),
     )
-    instance_count = ParameterInteger(
-        PipelineParameter.TRAINING_INSTANCE_COUNT.value, default_value=spec.instance_count
+    trainer.with_metric_definitions(
+        [MetricDefinition(name=name, regex=regex) for name, regex in spec.metric_definitions]
     )
-    use_spot = ParameterBoolean(PipelineParameter.USE_SPOT_INSTANCES.value, default_value=spec.use_spot_instances)
-    threshold = ParameterFloat(PipelineParameter.QUALITY_THRESHOLD.value, default_value=spec.quality_threshold)
-    media_types = [media_type.value for media_type in MediaType]
-    training_volume_key = values.key_arn if spec.training_volume_key else None
-    evaluation_volume_key = values.key_arn if spec.evaluation_volume_key else None
-
-    def dataset(folder: str) -> Join:
-        return Join(on="", values=[input_data, f"{folder}/"])
-
-    def per_execution(prefix: str, suffix: str = "") -> Join:
-        return Join(on="", values=[f"{bucket}{prefix}", ExecutionVariables.PIPELINE_EXECUTION_ID, f"/{suffix}"])
-
-    network = Networking(
-        subnets=list(values.subnet_ids),
-        security_group_ids=list(values.security_group_ids),
-        enable_network_isolation=True,
-        enable_inter_container_traffic_encryption=True,
+    return TrainingStep(
+        name=f"Train{capacity}",
+        step_args=trainer.train(
+            input_data_config=[
+                InputData(channel_name="train", data_source=build.dataset("train")),
+                InputData(channel_name="validation", data_source=build.dataset("validation")),
+            ]
+        ),
     )
+
+
+def _model_step(build: _Build, capacity: str, training: Any) -> Any:
+    from sagemaker.mlops.workflow.model_step import ModelStep
+
+    return ModelStep(name=f"CreateModel{capacity}", step_args=build.model_builder(training).build())
+
+
+def _predict_step(build: _Build, capacity: str, model: Any) -> Any:
+    from sagemaker.core.transformer import Transformer
+    from sagemaker.mlops.workflow.steps import TransformStep
+
+    transformer = Transformer(
+        model_name=model.properties.ModelName,
+        instance_count=1,
+        instance_type=build.spec.evaluation_instance_type,
+        strategy="MultiRecord",
+        assemble_with="Line",
+        accept=MediaType.CSV.value,
+        output_path=build.per_execution(DataPrefix.EVALUATION, "predictions/"),
+        output_kms_key=build.values.key_arn,
+        volume_kms_key=build.volume_key(build.spec.evaluation_volume_key),
+        sagemaker_session=build.session,
+    )
+    return TransformStep(
+        name=f"PredictTestSet{capacity}",
+        step_args=transformer.transform(
+            data=build.dataset("test"), content_type=MediaType.CSV.value, split_type="Line"
+        ),
+    )
+
+
+def _evaluate_step(build: _Build, capacity: str, prediction: Any) -> tuple[Any, Any]:
+    """The evaluation step and the report (a property file) it writes."""
+    from sagemaker.core.network import NetworkConfig
+    from sagemaker.core.processing import Processor
+    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+    from sagemaker.mlops.workflow.steps import ProcessingStep, PropertyFile
+
+    values = build.values
 
     def s3_input(name: str, uri: Any, local_path: str) -> ProcessingInput:
         return ProcessingInput(
@@ -289,172 +348,168 @@ def generate_definition(spec: PipelineSpec) -> str:
             ),
         )
 
-    def model_builder(training: TrainingStep) -> ModelBuilder:
-        # The image serves the artifact as trained: there is no inference code to package (dependencies={}).
-        return ModelBuilder(
-            s3_model_data_url=training.properties.ModelArtifacts.S3ModelArtifacts,
-            image_uri=values.image_uri,
-            role_arn=values.execution_role_arn,
-            network=network,
-            dependencies={},
-            sagemaker_session=session,
-        )
-
-    def train_and_evaluate(capacity: str, spot: bool) -> list:
-        """Train → create model → batch-predict the test set → evaluate → register if good enough."""
-        trainer = ModelTrainer(
-            sagemaker_session=session,
-            role=values.execution_role_arn,
-            training_image=values.image_uri,
-            base_job_name="train",
-            compute=Compute(
-                instance_type=instance_type,
-                instance_count=instance_count,
-                volume_size_in_gb=spec.volume_size_gb,
-                volume_kms_key_id=training_volume_key,
-                enable_managed_spot_training=spot,
-            ),
-            networking=network,
-            stopping_condition=StoppingCondition(
-                max_runtime_in_seconds=spec.max_runtime_seconds,
-                # SageMaker rejects a wait time on on-demand capacity.
-                max_wait_time_in_seconds=spec.max_wait_seconds if spot else None,
-            ),
-            # Per execution: a new execution must never resume from an older one's checkpoints.
-            checkpoint_config=CheckpointConfig(
-                s3_uri=per_execution(DataPrefix.CHECKPOINTS), local_path=CHECKPOINT_LOCAL_PATH
-            ),
-            output_data_config=OutputDataConfig(
-                s3_output_path=f"{bucket}{DataPrefix.MODELS}", kms_key_id=values.key_arn
-            ),
-            hyperparameters=dict(spec.hyperparameters),
-        )
-        trainer.with_metric_definitions(
-            [MetricDefinition(name=name, regex=regex) for name, regex in spec.metric_definitions]
-        )
-        training = TrainingStep(
-            name=f"Train{capacity}",
-            step_args=trainer.train(
-                input_data_config=[
-                    InputData(channel_name="train", data_source=dataset("train")),
-                    InputData(channel_name="validation", data_source=dataset("validation")),
-                ]
-            ),
-        )
-        model = ModelStep(name=f"CreateModel{capacity}", step_args=model_builder(training).build())
-        transformer = Transformer(
-            model_name=model.properties.ModelName,
-            instance_count=1,
-            instance_type=spec.evaluation_instance_type,
-            strategy="MultiRecord",
-            assemble_with="Line",
-            accept=MediaType.CSV.value,
-            output_path=per_execution(DataPrefix.EVALUATION, "predictions/"),
-            output_kms_key=values.key_arn,
-            volume_kms_key=evaluation_volume_key,
-            sagemaker_session=session,
-        )
-        prediction = TransformStep(
-            name=f"PredictTestSet{capacity}",
-            step_args=transformer.transform(data=dataset("test"), content_type=MediaType.CSV.value, split_type="Line"),
-        )
-        evaluator = Processor(
-            role=values.execution_role_arn,
-            image_uri=values.image_uri,
-            entrypoint=list(EVALUATE_ENTRYPOINT),
-            instance_count=1,
-            instance_type=spec.evaluation_instance_type,
-            volume_kms_key=evaluation_volume_key,
-            output_kms_key=values.key_arn,
-            max_runtime_in_seconds=spec.max_runtime_seconds,
-            network_config=NetworkConfig(
-                enable_network_isolation=True,
-                security_group_ids=list(values.security_group_ids),
-                subnets=list(values.subnet_ids),
-                encrypt_inter_container_traffic=True,
-            ),
-            sagemaker_session=session,
-        )
-        report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
-        evaluation = ProcessingStep(
-            name=f"Evaluate{capacity}",
-            property_files=[report],
-            step_args=evaluator.run(
-                inputs=[
-                    s3_input("predictions", prediction.properties.TransformOutput.S3OutputPath, PREDICTIONS_LOCAL_PATH),
-                    s3_input("labels", dataset("test-labels"), LABELS_LOCAL_PATH),
-                ],
-                outputs=[
-                    ProcessingOutput(
-                        output_name="evaluation",
-                        s3_output=ProcessingS3Output(
-                            s3_uri=per_execution(DataPrefix.EVALUATION, "report/"),
-                            local_path=EVALUATION_LOCAL_PATH,
-                            s3_upload_mode="EndOfJob",
-                        ),
-                    )
-                ],
-            ),
-        )
-        score = JsonGet(
-            step_name=evaluation.name, property_file=report, json_path=quality_report_path(spec.quality_metric)
-        )
-        registration = ModelStep(
-            name=f"RegisterModel{capacity}",
-            step_args=model_builder(training).register(
-                model_package_group_name=values.model_package_group_name,
-                content_types=media_types,
-                response_types=media_types,
-                transform_instances=[spec.evaluation_instance_type],
-                approval_status="PendingManualApproval",
-                model_metrics=ModelMetrics(
-                    model_statistics=MetricsSource(
-                        content_type=MediaType.JSON.value,
-                        s3_uri=per_execution(DataPrefix.EVALUATION, f"report/{EVALUATION_REPORT}"),
-                    )
-                ),
-            ),
-        )
-        higher_is_better = spec.quality_metric in HIGHER_IS_BETTER
-        rejection = FailStep(
-            name=f"RejectModel{capacity}",
-            error_message=Join(
-                on="",
-                values=[
-                    f"Quality gate: the model's {spec.quality_metric} on the test set is ",
-                    score,
-                    ", which is " + ("below" if higher_is_better else "above") + " the threshold ",
-                    threshold,
-                    "; the model was not registered.",
-                ],
-            ),
-        )
-        gate = ConditionStep(
-            name=f"QualityGate{capacity}",
-            conditions=[
-                (ConditionGreaterThanOrEqualTo if higher_is_better else ConditionLessThanOrEqualTo)(
-                    left=score, right=threshold
+    evaluator = Processor(
+        role=values.execution_role_arn,
+        image_uri=values.image_uri,
+        entrypoint=list(EVALUATE_ENTRYPOINT),
+        instance_count=1,
+        instance_type=build.spec.evaluation_instance_type,
+        volume_kms_key=build.volume_key(build.spec.evaluation_volume_key),
+        output_kms_key=values.key_arn,
+        max_runtime_in_seconds=build.spec.max_runtime_seconds,
+        network_config=NetworkConfig(
+            enable_network_isolation=True,
+            security_group_ids=list(values.security_group_ids),
+            subnets=list(values.subnet_ids),
+            encrypt_inter_container_traffic=True,
+        ),
+        sagemaker_session=build.session,
+    )
+    report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
+    evaluation = ProcessingStep(
+        name=f"Evaluate{capacity}",
+        property_files=[report],
+        step_args=evaluator.run(
+            inputs=[
+                s3_input("predictions", prediction.properties.TransformOutput.S3OutputPath, PREDICTIONS_LOCAL_PATH),
+                s3_input("labels", build.dataset("test-labels"), LABELS_LOCAL_PATH),
+            ],
+            outputs=[
+                ProcessingOutput(
+                    output_name="evaluation",
+                    s3_output=ProcessingS3Output(
+                        s3_uri=build.per_execution(DataPrefix.EVALUATION, "report/"),
+                        local_path=EVALUATION_LOCAL_PATH,
+                        s3_upload_mode="EndOfJob",
+                    ),
                 )
             ],
-            if_steps=[registration],
-            else_steps=[rejection],
-        )
-        return [training, model, prediction, evaluation, gate]
+        ),
+    )
+    return evaluation, report
 
+
+def _gate_step(build: _Build, capacity: str, training: Any, evaluation: Any, report: Any) -> Any:
+    """Registers the model for approval if the report's metric passes the threshold; fails the execution if not."""
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo, ConditionLessThanOrEqualTo
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
+
+    spec = build.spec
+    media_types = [media_type.value for media_type in MediaType]
+    score = JsonGet(step_name=evaluation.name, property_file=report, json_path=quality_report_path(spec.quality_metric))
+    registration = ModelStep(
+        name=f"RegisterModel{capacity}",
+        step_args=build.model_builder(training).register(
+            model_package_group_name=build.values.model_package_group_name,
+            content_types=media_types,
+            response_types=media_types,
+            transform_instances=[spec.evaluation_instance_type],
+            approval_status="PendingManualApproval",
+            model_metrics=ModelMetrics(
+                model_statistics=MetricsSource(
+                    content_type=MediaType.JSON.value,
+                    s3_uri=build.per_execution(DataPrefix.EVALUATION, f"report/{EVALUATION_REPORT}"),
+                )
+            ),
+        ),
+    )
+    higher_is_better = spec.quality_metric in HIGHER_IS_BETTER
+    rejection = FailStep(
+        name=f"RejectModel{capacity}",
+        error_message=Join(
+            on="",
+            values=[
+                f"Quality gate: the model's {spec.quality_metric} on the test set is ",
+                score,
+                ", which is " + ("below" if higher_is_better else "above") + " the threshold ",
+                build.threshold,
+                "; the model was not registered.",
+            ],
+        ),
+    )
+    return ConditionStep(
+        name=f"QualityGate{capacity}",
+        conditions=[
+            (ConditionGreaterThanOrEqualTo if higher_is_better else ConditionLessThanOrEqualTo)(
+                left=score, right=build.threshold
+            )
+        ],
+        if_steps=[registration],
+        else_steps=[rejection],
+    )
+
+
+def _train_and_evaluate(build: _Build, capacity: str, spot: bool) -> list:
+    """Train → create model → batch-predict the test set → evaluate → register if good enough."""
+    training = _train_step(build, capacity, spot)
+    model = _model_step(build, capacity, training)
+    prediction = _predict_step(build, capacity, model)
+    evaluation, report = _evaluate_step(build, capacity, prediction)
+    return [training, model, prediction, evaluation, _gate_step(build, capacity, training, evaluation, report)]
+
+
+def generate_definition(spec: PipelineSpec) -> str:
+    """The pipeline definition of ``spec`` as the SDK writes it, with deploy-time placeholders.
+
+    Runs in the generator process (``definition_process.OFFLINE_ENVIRONMENT``, network refused).
+    """
+    import logging
+    import warnings
+
+    # The SDK narrates at INFO level and warns that nothing runs under a PipelineSession; both are expected.
+    logging.disable(logging.WARNING)
+    warnings.simplefilter("ignore")
+    _switch_off_telemetry()
+
+    from sagemaker.core.training.configs import Networking
+    from sagemaker.core.workflow.conditions import ConditionEquals
+    from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    values = PLACEHOLDERS
+    use_spot = ParameterBoolean(PipelineParameter.USE_SPOT_INSTANCES.value, default_value=spec.use_spot_instances)
+    build = _Build(
+        spec=spec,
+        session=PipelineSession(),
+        input_data=ParameterString(
+            PipelineParameter.INPUT_DATA.value, default_value=f"s3://{values.bucket_name}/{DataPrefix.DATASETS}"
+        ),
+        instance_type=ParameterString(
+            PipelineParameter.TRAINING_INSTANCE_TYPE.value,
+            default_value=spec.instance_type,
+            enum_values=list(spec.training_instance_types),
+        ),
+        instance_count=ParameterInteger(
+            PipelineParameter.TRAINING_INSTANCE_COUNT.value, default_value=spec.instance_count
+        ),
+        threshold=ParameterFloat(PipelineParameter.QUALITY_THRESHOLD.value, default_value=spec.quality_threshold),
+        network=Networking(
+            subnets=list(values.subnet_ids),
+            security_group_ids=list(values.security_group_ids),
+            enable_network_isolation=True,
+            enable_inter_container_traffic_encryption=True,
+        ),
+    )
     # Managed spot training cannot be switched by a parameter inside one training step: the API rejects a
     # MaxWaitTimeInSeconds without it and requires one with it. So the parameter chooses between two
     # branches built by the same function, one on spot and one on on-demand capacity.
     capacity = ConditionStep(
         name="ChooseCapacity",
         conditions=[ConditionEquals(left=use_spot, right=True)],
-        if_steps=train_and_evaluate("Spot", spot=True),
-        else_steps=train_and_evaluate("OnDemand", spot=False),
+        if_steps=_train_and_evaluate(build, "Spot", spot=True),
+        else_steps=_train_and_evaluate(build, "OnDemand", spot=False),
     )
     pipeline = Pipeline(
         name="training",
-        parameters=[input_data, instance_type, instance_count, use_spot, threshold],
+        parameters=[build.input_data, build.instance_type, build.instance_count, use_spot, build.threshold],
         steps=[capacity],
-        sagemaker_session=session,
+        sagemaker_session=build.session,
         # Experiments would make the definition depend on the SDK's Region; lineage is tracked without them.
         pipeline_experiment_config=None,
     )
