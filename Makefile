@@ -48,9 +48,12 @@ synth: setup
 	rm -rf cdk.out && mv cdk.out.next cdk.out
 
 ## Deploy exactly one Region from the templates that passed the gates: make deploy REGION=eu-west-1
+## Retained resources with fixed names that exist (SageMaker's job log groups) are imported, then a
+## drift-aware deploy of the Training stack sets their retention and key (README: Training).
 deploy: synth
 	test -n "$(REGION)" || { echo "usage: make deploy REGION=<region> [CDK_ARGS=...]"; exit 2; }
-	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/*'
+	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/*' --import-existing-resources
+	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/Training' --exclusively --revert-drift
 
 ## The test suite (what CI runs).
 test: setup-dev

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ml_constructs.pipeline_definition import DEFINITION_CACHE
+from ml_constructs.definition_process import DEFINITION_CACHE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REGION_COUNTS = (1, 3, 6, 12)

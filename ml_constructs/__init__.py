@@ -9,10 +9,12 @@ from ml_constructs.data_store import DataStore
 from ml_constructs.endpoint_alarms import EndpointAlarms
 from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint, TrafficRouting
 from ml_constructs.model_image import ModelImage
+from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_notifications import PipelineNotifications
 from ml_constructs.platform_dashboard import PlatformDashboard
 from ml_constructs.private_network import PrivateNetwork
-from ml_constructs.training_pipeline import MetricDefinition, QualityGate, TrainingPipeline
+from ml_constructs.training_pipeline import TrainingPipeline
+from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
 from platform_contract.names import DataPrefix
 
 __all__ = [
@@ -24,10 +26,12 @@ __all__ = [
     "MetricDefinition",
     "ModelEndpoint",
     "ModelImage",
+    "ModelRegistry",
     "PipelineNotifications",
     "PlatformDashboard",
     "PrivateNetwork",
     "QualityGate",
     "TrafficRouting",
     "TrainingPipeline",
+    "TrainingPipelineProps",
 ]

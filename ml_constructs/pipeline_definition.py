@@ -1,40 +1,55 @@
-"""The training pipeline's definition, written by the SageMaker Python SDK during synth, offline.
+"""The training pipeline's definition as the SageMaker Python SDK writes it: the spec, the container contract,
+the deploy-time placeholders and the generator that runs in a process of its own (``definition_process``
+starts it, offline, and caches what it writes).
 
-The SDK takes seconds to import and generating a definition with it costs more, so synth does it
-at most once per distinct ``PipelineSpec`` (Regions that share their training settings share one
-generation) and never on the critical path:
+This module imports nothing but the standard library and ``platform_contract`` (standard library only) at
+load time; it runs as a script in the generator process (``python pipeline_definition.py '<spec as JSON>'``),
+where an audit hook refuses every network connection and name lookup and telemetry is switched off before
+the first SDK call, so a change in the SDK that reaches for the network fails synth instead of leaking a
+request. Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups,
+registry) is a placeholder in the template; ``render_definition`` swaps in each Region's CDK tokens.
 
-* ``request_definition(spec)`` starts the generator in a separate Python process and returns at once;
-  the CDK app goes on building every stack while the SDK works on the other core.
-* A generated template is kept in ``.cache/pipeline-definitions/`` under a key of the spec, this module
-  and the SDK's version, so a synth whose training settings did not change does not start the SDK at all.
-* Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups,
-  registry) is a placeholder in that template; ``render_definition`` swaps in each Region's CDK tokens.
-
-The generator process is offline by construction, and this module is where that is set up:
-``OFFLINE_ENVIRONMENT`` is its whole environment (nothing is inherited: a fixed Region, dummy
-credentials, no AWS or SageMaker config files, no instance metadata, no IAM role validation), telemetry
-is switched off before the first SDK call, and an audit hook refuses every network connection and name
-lookup, so a change in the SDK that reaches for the network fails synth instead of leaking a request.
-
-This module imports nothing but the standard library at load time; it runs as a script in the
-generator process (``python pipeline_definition.py '<spec as JSON>'``).
+Volume keys: instance types with local NVMe storage encrypt it in hardware, and CreateTrainingJob,
+CreateTransformJob and CreateProcessingJob reject a VolumeKmsKeyId for them
+(https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html,
+API_TransformResources.html, API_ProcessingClusterConfig.html). The evaluation's type is fixed at synth, so
+its key is there or not; the training type is the TrainingInstanceType parameter, which an execution may
+change, so the parameter only accepts the types of the default's storage kind (``EnumValues``, which
+SageMaker checks when an execution starts) and the training step has a volume key exactly when they have
+no local storage. A definition is thus valid for every value an execution may pass.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import importlib.metadata
+import importlib.util
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+CONTRACT_DIR = Path(__file__).resolve().parent.parent / "platform_contract"
+"""The names shared with the operator CLI and the rehearsal; the generator uses them too."""
+
+
+def _load_contract() -> None:
+    """Makes ``platform_contract`` importable in the generator process, where -P keeps the project root off
+    sys.path; only that package, so nothing else of the project can shadow a library."""
+    spec = importlib.util.spec_from_file_location(
+        "platform_contract", CONTRACT_DIR / "__init__.py", submodule_search_locations=[str(CONTRACT_DIR)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["platform_contract"] = module
+    spec.loader.exec_module(module)
+
+
+if __name__ == "__main__":
+    _load_contract()
+
+from platform_contract.names import DataPrefix, MediaType, PipelineParameter  # noqa: E402
 
 QualityMetric = Literal["auc", "accuracy", "rmse", "mae"]
 # SageMaker's model quality report groups the metrics by problem type, as training_code's reports do.
@@ -48,13 +63,6 @@ QUALITY_METRICS: tuple[str, ...] = tuple(REPORT_SECTIONS)
 # Metrics a model must reach (at least the threshold); the others must stay at or below it.
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"auc", "accuracy"})
 
-# Pipeline parameters: what a single execution may change.
-INPUT_DATA_PARAMETER = "InputDataUri"
-INSTANCE_TYPE_PARAMETER = "TrainingInstanceType"
-INSTANCE_COUNT_PARAMETER = "TrainingInstanceCount"
-USE_SPOT_PARAMETER = "UseSpotInstances"
-QUALITY_THRESHOLD_PARAMETER = "QualityThreshold"
-
 # Paths inside the containers: the contract with training_code/ (see TrainingPipeline's docstring).
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 PREDICTIONS_LOCAL_PATH = "/opt/ml/processing/input/predictions"
@@ -62,8 +70,6 @@ LABELS_LOCAL_PATH = "/opt/ml/processing/input/labels"
 EVALUATION_LOCAL_PATH = "/opt/ml/processing/evaluation"
 EVALUATION_REPORT = "evaluation.json"
 EVALUATE_ENTRYPOINT = ("evaluate",)
-# Media types the serving container reads and writes; batch transform sends the test rows as CSV.
-MEDIA_TYPES = ("text/csv", "application/json")
 
 
 def quality_report_path(metric: str) -> str:
@@ -76,12 +82,18 @@ class PipelineSpec:
     """Everything about the pipeline that is known at synth time; equal specs share one definition."""
 
     instance_type: str
+    training_instance_types: tuple[str, ...]
+    """What TrainingInstanceType accepts: types of ``instance_type``'s storage kind (local NVMe or not)."""
+    training_volume_key: bool
+    """Whether the training step names a volume key: not for types with local storage."""
     instance_count: int
     use_spot_instances: bool
     volume_size_gb: int
     max_runtime_seconds: int
     max_wait_seconds: int
     evaluation_instance_type: str
+    evaluation_volume_key: bool
+    """Whether the transform and processing jobs name a volume key: not for types with local storage."""
     hyperparameters: tuple[tuple[str, str], ...]
     metric_definitions: tuple[tuple[str, str], ...]
     """(name, regex) pairs SageMaker applies to the training log."""
@@ -96,6 +108,7 @@ class PipelineSpec:
         fields = json.loads(text)
         for pairs in ("hyperparameters", "metric_definitions"):
             fields[pairs] = tuple(tuple(pair) for pair in fields[pairs])
+        fields["training_instance_types"] = tuple(fields["training_instance_types"])
         return cls(**fields)
 
 
@@ -154,26 +167,8 @@ def render_definition(template: Mapping[str, Any], values: DeployTimeValues) -> 
     return substitute(template)
 
 
-# --- The generator process ------------------------------------------------------------------------
+# --- In the generator process -------------------------------------------------------------------
 
-# The SDK needs some Region to start; every Region-specific value in the template is a placeholder, so
-# which one does not matter (a test proves the template is the same for another Region).
-SDK_REGION = "us-east-1"
-OFFLINE_ENVIRONMENT: Mapping[str, str] = {
-    "AWS_DEFAULT_REGION": SDK_REGION,
-    # Dummy credentials end boto's credential search before it reaches a profile or instance metadata.
-    "AWS_ACCESS_KEY_ID": "offline-synth",
-    "AWS_SECRET_ACCESS_KEY": "offline-synth",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-    # SDK defaults files could change the definition (tags, VPC, keys); none is read.
-    "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": os.devnull,
-    "SAGEMAKER_USER_CONFIG_OVERRIDE": os.devnull,
-    # Role validation calls IAM.
-    "SAGEMAKER_VALIDATE_ROLE": "false",
-    "PYTHONHASHSEED": "0",
-}
 _NETWORK_EVENTS = frozenset(
     {
         "socket.connect",
@@ -184,76 +179,6 @@ _NETWORK_EVENTS = frozenset(
         "socket.sendmsg",
     }
 )
-_GENERATOR_TIMEOUT_SECONDS = 300
-
-
-DEFINITION_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "pipeline-definitions"
-"""Generated templates by content key, so that a synth whose training settings did not change skips the SDK."""
-
-
-def cache_key(spec: PipelineSpec) -> str:
-    """Changes whenever anything that shapes the template does: the spec, this generator, the SDK's version."""
-    content = "\n".join(
-        [spec.to_json(), Path(__file__).read_text(encoding="utf-8"), importlib.metadata.version("sagemaker")]
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
-
-
-class PendingDefinition:
-    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it.
-
-    A generated template is cached under ``cache_dir`` (written atomically); the template is the same either way.
-    """
-
-    def __init__(self, spec: PipelineSpec, cache_dir: Path = DEFINITION_CACHE) -> None:
-        self._cache_file = cache_dir / f"{cache_key(spec)}.json"
-        self._template: dict[str, Any] | None = self._cached()
-        self._process = None
-        if self._template is None:
-            self._process = subprocess.Popen(
-                # -s: no user site-packages; -P: nothing next to this file shadows a library.
-                [sys.executable, "-s", "-P", __file__, spec.to_json()],
-                env=dict(OFFLINE_ENVIRONMENT),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-
-    @property
-    def from_cache(self) -> bool:
-        return self._process is None
-
-    def _cached(self) -> dict[str, Any] | None:
-        try:
-            return json.loads(self._cache_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None  # absent or damaged: generate it again
-
-    def result(self) -> dict[str, Any]:
-        if self._template is None:
-            try:
-                output, errors = self._process.communicate(timeout=_GENERATOR_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                raise RuntimeError(
-                    f"The SageMaker SDK did not write the pipeline definition within {_GENERATOR_TIMEOUT_SECONDS} s"
-                ) from None
-            if self._process.returncode != 0:
-                raise RuntimeError(f"The SageMaker SDK could not write the pipeline definition:\n{errors}")
-            self._template = json.loads(output)
-            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._cache_file.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(output, encoding="utf-8")
-            partial.replace(self._cache_file)
-        return self._template
-
-
-@functools.cache
-def request_definition(spec: PipelineSpec) -> PendingDefinition:
-    """The definition template of ``spec``: from the cache, or starts generating it unless already under way."""
-    return PendingDefinition(spec)
-
 
 _network_attempts: list[str] = []
 
@@ -275,77 +200,145 @@ def _switch_off_telemetry() -> None:
     telemetry_logging._send_telemetry_request = lambda *args, **kwargs: None
 
 
-def generate_definition(spec: PipelineSpec) -> str:
-    """The pipeline definition of ``spec`` as the SDK writes it, with deploy-time placeholders.
+@dataclass(frozen=True)
+class _Build:
+    """What every step builder shares: the spec, the SDK session, the placeholders, the parameters."""
 
-    Runs in the generator process (``OFFLINE_ENVIRONMENT``, network refused).
-    """
-    import logging
-    import warnings
+    spec: PipelineSpec
+    session: Any
+    input_data: Any
+    instance_type: Any
+    instance_count: Any
+    threshold: Any
+    network: Any
+    values: DeployTimeValues = PLACEHOLDERS
 
-    # The SDK narrates at INFO level and warns that nothing runs under a PipelineSession; both are expected.
-    logging.disable(logging.WARNING)
-    warnings.simplefilter("ignore")
-    _switch_off_telemetry()
+    @property
+    def bucket(self) -> str:
+        return f"s3://{self.values.bucket_name}/"
 
-    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.core.network import NetworkConfig
-    from sagemaker.core.processing import Processor
-    from sagemaker.core.shapes import (
-        MetricDefinition,
-        ProcessingInput,
-        ProcessingOutput,
-        ProcessingS3Input,
-        ProcessingS3Output,
-    )
+    def dataset(self, folder: str) -> Any:
+        """``<InputDataUri><folder>/``."""
+        from sagemaker.core.workflow.functions import Join
+
+        return Join(on="", values=[self.input_data, f"{folder}/"])
+
+    def per_execution(self, prefix: str, suffix: str = "") -> Any:
+        """``s3://<bucket>/<prefix><execution id>/<suffix>``."""
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
+        from sagemaker.core.workflow.functions import Join
+
+        return Join(on="", values=[f"{self.bucket}{prefix}", ExecutionVariables.PIPELINE_EXECUTION_ID, f"/{suffix}"])
+
+    def volume_key(self, encrypted: bool) -> str | None:
+        return self.values.key_arn if encrypted else None
+
+    def model_builder(self, training: Any) -> Any:
+        """The trained artifact served by the image: there is no inference code to package (dependencies={})."""
+        from sagemaker.serve.model_builder import ModelBuilder
+
+        return ModelBuilder(
+            s3_model_data_url=training.properties.ModelArtifacts.S3ModelArtifacts,
+            image_uri=self.values.image_uri,
+            role_arn=self.values.execution_role_arn,
+            network=self.network,
+            dependencies={},
+            sagemaker_session=self.session,
+        )
+
+
+def _train_step(build: _Build, capacity: str, spot: bool) -> Any:
+    from sagemaker.core.shapes import MetricDefinition
     from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
         InputData,
-        Networking,
         OutputDataConfig,
         StoppingCondition,
     )
-    from sagemaker.core.transformer import Transformer
-    from sagemaker.core.workflow.conditions import (
-        ConditionEquals,
-        ConditionGreaterThanOrEqualTo,
-        ConditionLessThanOrEqualTo,
-    )
-    from sagemaker.core.workflow.execution_variables import ExecutionVariables
-    from sagemaker.core.workflow.functions import Join, JsonGet
-    from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
-    from sagemaker.core.workflow.pipeline_context import PipelineSession
-    from sagemaker.mlops.workflow.condition_step import ConditionStep
-    from sagemaker.mlops.workflow.fail_step import FailStep
-    from sagemaker.mlops.workflow.model_step import ModelStep
-    from sagemaker.mlops.workflow.pipeline import Pipeline
-    from sagemaker.mlops.workflow.steps import ProcessingStep, PropertyFile, TrainingStep, TransformStep
-    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.mlops.workflow.steps import TrainingStep
     from sagemaker.train.model_trainer import ModelTrainer
 
-    session = PipelineSession()
-    values = PLACEHOLDERS
-    bucket = f"s3://{values.bucket_name}/"
-
-    input_data = ParameterString(INPUT_DATA_PARAMETER, default_value=f"{bucket}datasets/")
-    instance_type = ParameterString(INSTANCE_TYPE_PARAMETER, default_value=spec.instance_type)
-    instance_count = ParameterInteger(INSTANCE_COUNT_PARAMETER, default_value=spec.instance_count)
-    use_spot = ParameterBoolean(USE_SPOT_PARAMETER, default_value=spec.use_spot_instances)
-    threshold = ParameterFloat(QUALITY_THRESHOLD_PARAMETER, default_value=spec.quality_threshold)
-
-    def dataset(folder: str) -> Join:
-        return Join(on="", values=[input_data, f"{folder}/"])
-
-    def per_execution(prefix: str, suffix: str = "") -> Join:
-        return Join(on="", values=[f"{bucket}{prefix}", ExecutionVariables.PIPELINE_EXECUTION_ID, f"/{suffix}"])
-
-    network = Networking(
-        subnets=list(values.subnet_ids),
-        security_group_ids=list(values.security_group_ids),
-        enable_network_isolation=True,
-        enable_inter_container_traffic_encryption=True,
+    spec, values = build.spec, build.values
+    trainer = ModelTrainer(
+        sagemaker_session=build.session,
+        role=values.execution_role_arn,
+        training_image=values.image_uri,
+        base_job_name="train",
+        compute=Compute(
+            instance_type=build.instance_type,
+            instance_count=build.instance_count,
+            volume_size_in_gb=spec.volume_size_gb,
+            volume_kms_key_id=build.volume_key(spec.training_volume_key),
+            enable_managed_spot_training=spot,
+        ),
+        networking=build.network,
+        stopping_condition=StoppingCondition(
+            max_runtime_in_seconds=spec.max_runtime_seconds,
+            # SageMaker rejects a wait time on on-demand capacity.
+            max_wait_time_in_seconds=spec.max_wait_seconds if spot else None,
+        ),
+        # Per execution: a new execution must never resume from an older one's checkpoints.
+        checkpoint_config=CheckpointConfig(
+            s3_uri=build.per_execution(DataPrefix.CHECKPOINTS), local_path=CHECKPOINT_LOCAL_PATH
+        ),
+        output_data_config=OutputDataConfig(
+            s3_output_path=f"{build.bucket}{DataPrefix.MODELS}", kms_key_id=values.key_arn
+        ),
+        hyperparameters=dict(spec.hyperparameters),
     )
+    trainer.with_metric_definitions(
+        [MetricDefinition(name=name, regex=regex) for name, regex in spec.metric_definitions]
+    )
+    return TrainingStep(
+        name=f"Train{capacity}",
+        step_args=trainer.train(
+            input_data_config=[
+                InputData(channel_name="train", data_source=build.dataset("train")),
+                InputData(channel_name="validation", data_source=build.dataset("validation")),
+            ]
+        ),
+    )
+
+
+def _model_step(build: _Build, capacity: str, training: Any) -> Any:
+    from sagemaker.mlops.workflow.model_step import ModelStep
+
+    return ModelStep(name=f"CreateModel{capacity}", step_args=build.model_builder(training).build())
+
+
+def _predict_step(build: _Build, capacity: str, model: Any) -> Any:
+    from sagemaker.core.transformer import Transformer
+    from sagemaker.mlops.workflow.steps import TransformStep
+
+    transformer = Transformer(
+        model_name=model.properties.ModelName,
+        instance_count=1,
+        instance_type=build.spec.evaluation_instance_type,
+        strategy="MultiRecord",
+        assemble_with="Line",
+        accept=MediaType.CSV.value,
+        output_path=build.per_execution(DataPrefix.EVALUATION, "predictions/"),
+        output_kms_key=build.values.key_arn,
+        volume_kms_key=build.volume_key(build.spec.evaluation_volume_key),
+        sagemaker_session=build.session,
+    )
+    return TransformStep(
+        name=f"PredictTestSet{capacity}",
+        step_args=transformer.transform(
+            data=build.dataset("test"), content_type=MediaType.CSV.value, split_type="Line"
+        ),
+    )
+
+
+def _evaluate_step(build: _Build, capacity: str, prediction: Any) -> tuple[Any, Any]:
+    """The evaluation step and the report (a property file) it writes."""
+    from sagemaker.core.network import NetworkConfig
+    from sagemaker.core.processing import Processor
+    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+    from sagemaker.mlops.workflow.steps import ProcessingStep, PropertyFile
+
+    values = build.values
 
     def s3_input(name: str, uri: Any, local_path: str) -> ProcessingInput:
         return ProcessingInput(
@@ -355,168 +348,168 @@ def generate_definition(spec: PipelineSpec) -> str:
             ),
         )
 
-    def model_builder(training: TrainingStep) -> ModelBuilder:
-        # The image serves the artifact as trained: there is no inference code to package (dependencies={}).
-        return ModelBuilder(
-            s3_model_data_url=training.properties.ModelArtifacts.S3ModelArtifacts,
-            image_uri=values.image_uri,
-            role_arn=values.execution_role_arn,
-            network=network,
-            dependencies={},
-            sagemaker_session=session,
-        )
-
-    def train_and_evaluate(capacity: str, spot: bool) -> list:
-        """Train → create model → batch-predict the test set → evaluate → register if good enough."""
-        trainer = ModelTrainer(
-            sagemaker_session=session,
-            role=values.execution_role_arn,
-            training_image=values.image_uri,
-            base_job_name="train",
-            compute=Compute(
-                instance_type=instance_type,
-                instance_count=instance_count,
-                volume_size_in_gb=spec.volume_size_gb,
-                volume_kms_key_id=values.key_arn,
-                enable_managed_spot_training=spot,
-            ),
-            networking=network,
-            stopping_condition=StoppingCondition(
-                max_runtime_in_seconds=spec.max_runtime_seconds,
-                # SageMaker rejects a wait time on on-demand capacity.
-                max_wait_time_in_seconds=spec.max_wait_seconds if spot else None,
-            ),
-            # Per execution: a new execution must never resume from an older one's checkpoints.
-            checkpoint_config=CheckpointConfig(s3_uri=per_execution("checkpoints/"), local_path=CHECKPOINT_LOCAL_PATH),
-            output_data_config=OutputDataConfig(s3_output_path=f"{bucket}models/", kms_key_id=values.key_arn),
-            hyperparameters=dict(spec.hyperparameters),
-        )
-        trainer.with_metric_definitions(
-            [MetricDefinition(name=name, regex=regex) for name, regex in spec.metric_definitions]
-        )
-        training = TrainingStep(
-            name=f"Train{capacity}",
-            step_args=trainer.train(
-                input_data_config=[
-                    InputData(channel_name="train", data_source=dataset("train")),
-                    InputData(channel_name="validation", data_source=dataset("validation")),
-                ]
-            ),
-        )
-        model = ModelStep(name=f"CreateModel{capacity}", step_args=model_builder(training).build())
-        transformer = Transformer(
-            model_name=model.properties.ModelName,
-            instance_count=1,
-            instance_type=spec.evaluation_instance_type,
-            strategy="MultiRecord",
-            assemble_with="Line",
-            accept="text/csv",
-            output_path=per_execution("evaluation/", "predictions/"),
-            output_kms_key=values.key_arn,
-            volume_kms_key=values.key_arn,
-            sagemaker_session=session,
-        )
-        prediction = TransformStep(
-            name=f"PredictTestSet{capacity}",
-            step_args=transformer.transform(data=dataset("test"), content_type="text/csv", split_type="Line"),
-        )
-        evaluator = Processor(
-            role=values.execution_role_arn,
-            image_uri=values.image_uri,
-            entrypoint=list(EVALUATE_ENTRYPOINT),
-            instance_count=1,
-            instance_type=spec.evaluation_instance_type,
-            volume_kms_key=values.key_arn,
-            output_kms_key=values.key_arn,
-            max_runtime_in_seconds=spec.max_runtime_seconds,
-            network_config=NetworkConfig(
-                enable_network_isolation=True,
-                security_group_ids=list(values.security_group_ids),
-                subnets=list(values.subnet_ids),
-                encrypt_inter_container_traffic=True,
-            ),
-            sagemaker_session=session,
-        )
-        report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
-        evaluation = ProcessingStep(
-            name=f"Evaluate{capacity}",
-            property_files=[report],
-            step_args=evaluator.run(
-                inputs=[
-                    s3_input("predictions", prediction.properties.TransformOutput.S3OutputPath, PREDICTIONS_LOCAL_PATH),
-                    s3_input("labels", dataset("test-labels"), LABELS_LOCAL_PATH),
-                ],
-                outputs=[
-                    ProcessingOutput(
-                        output_name="evaluation",
-                        s3_output=ProcessingS3Output(
-                            s3_uri=per_execution("evaluation/", "report/"),
-                            local_path=EVALUATION_LOCAL_PATH,
-                            s3_upload_mode="EndOfJob",
-                        ),
-                    )
-                ],
-            ),
-        )
-        score = JsonGet(
-            step_name=evaluation.name, property_file=report, json_path=quality_report_path(spec.quality_metric)
-        )
-        registration = ModelStep(
-            name=f"RegisterModel{capacity}",
-            step_args=model_builder(training).register(
-                model_package_group_name=values.model_package_group_name,
-                content_types=list(MEDIA_TYPES),
-                response_types=list(MEDIA_TYPES),
-                transform_instances=[spec.evaluation_instance_type],
-                approval_status="PendingManualApproval",
-                model_metrics=ModelMetrics(
-                    model_statistics=MetricsSource(
-                        content_type="application/json",
-                        s3_uri=per_execution("evaluation/", f"report/{EVALUATION_REPORT}"),
-                    )
-                ),
-            ),
-        )
-        higher_is_better = spec.quality_metric in HIGHER_IS_BETTER
-        rejection = FailStep(
-            name=f"RejectModel{capacity}",
-            error_message=Join(
-                on="",
-                values=[
-                    f"Quality gate: the model's {spec.quality_metric} on the test set is ",
-                    score,
-                    ", which is " + ("below" if higher_is_better else "above") + " the threshold ",
-                    threshold,
-                    "; the model was not registered.",
-                ],
-            ),
-        )
-        gate = ConditionStep(
-            name=f"QualityGate{capacity}",
-            conditions=[
-                (ConditionGreaterThanOrEqualTo if higher_is_better else ConditionLessThanOrEqualTo)(
-                    left=score, right=threshold
+    evaluator = Processor(
+        role=values.execution_role_arn,
+        image_uri=values.image_uri,
+        entrypoint=list(EVALUATE_ENTRYPOINT),
+        instance_count=1,
+        instance_type=build.spec.evaluation_instance_type,
+        volume_kms_key=build.volume_key(build.spec.evaluation_volume_key),
+        output_kms_key=values.key_arn,
+        max_runtime_in_seconds=build.spec.max_runtime_seconds,
+        network_config=NetworkConfig(
+            enable_network_isolation=True,
+            security_group_ids=list(values.security_group_ids),
+            subnets=list(values.subnet_ids),
+            encrypt_inter_container_traffic=True,
+        ),
+        sagemaker_session=build.session,
+    )
+    report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
+    evaluation = ProcessingStep(
+        name=f"Evaluate{capacity}",
+        property_files=[report],
+        step_args=evaluator.run(
+            inputs=[
+                s3_input("predictions", prediction.properties.TransformOutput.S3OutputPath, PREDICTIONS_LOCAL_PATH),
+                s3_input("labels", build.dataset("test-labels"), LABELS_LOCAL_PATH),
+            ],
+            outputs=[
+                ProcessingOutput(
+                    output_name="evaluation",
+                    s3_output=ProcessingS3Output(
+                        s3_uri=build.per_execution(DataPrefix.EVALUATION, "report/"),
+                        local_path=EVALUATION_LOCAL_PATH,
+                        s3_upload_mode="EndOfJob",
+                    ),
                 )
             ],
-            if_steps=[registration],
-            else_steps=[rejection],
-        )
-        return [training, model, prediction, evaluation, gate]
+        ),
+    )
+    return evaluation, report
 
+
+def _gate_step(build: _Build, capacity: str, training: Any, evaluation: Any, report: Any) -> Any:
+    """Registers the model for approval if the report's metric passes the threshold; fails the execution if not."""
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo, ConditionLessThanOrEqualTo
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
+
+    spec = build.spec
+    media_types = [media_type.value for media_type in MediaType]
+    score = JsonGet(step_name=evaluation.name, property_file=report, json_path=quality_report_path(spec.quality_metric))
+    registration = ModelStep(
+        name=f"RegisterModel{capacity}",
+        step_args=build.model_builder(training).register(
+            model_package_group_name=build.values.model_package_group_name,
+            content_types=media_types,
+            response_types=media_types,
+            transform_instances=[spec.evaluation_instance_type],
+            approval_status="PendingManualApproval",
+            model_metrics=ModelMetrics(
+                model_statistics=MetricsSource(
+                    content_type=MediaType.JSON.value,
+                    s3_uri=build.per_execution(DataPrefix.EVALUATION, f"report/{EVALUATION_REPORT}"),
+                )
+            ),
+        ),
+    )
+    higher_is_better = spec.quality_metric in HIGHER_IS_BETTER
+    rejection = FailStep(
+        name=f"RejectModel{capacity}",
+        error_message=Join(
+            on="",
+            values=[
+                f"Quality gate: the model's {spec.quality_metric} on the test set is ",
+                score,
+                ", which is " + ("below" if higher_is_better else "above") + " the threshold ",
+                build.threshold,
+                "; the model was not registered.",
+            ],
+        ),
+    )
+    return ConditionStep(
+        name=f"QualityGate{capacity}",
+        conditions=[
+            (ConditionGreaterThanOrEqualTo if higher_is_better else ConditionLessThanOrEqualTo)(
+                left=score, right=build.threshold
+            )
+        ],
+        if_steps=[registration],
+        else_steps=[rejection],
+    )
+
+
+def _train_and_evaluate(build: _Build, capacity: str, spot: bool) -> list:
+    """Train → create model → batch-predict the test set → evaluate → register if good enough."""
+    training = _train_step(build, capacity, spot)
+    model = _model_step(build, capacity, training)
+    prediction = _predict_step(build, capacity, model)
+    evaluation, report = _evaluate_step(build, capacity, prediction)
+    return [training, model, prediction, evaluation, _gate_step(build, capacity, training, evaluation, report)]
+
+
+def generate_definition(spec: PipelineSpec) -> str:
+    """The pipeline definition of ``spec`` as the SDK writes it, with deploy-time placeholders.
+
+    Runs in the generator process (``definition_process.OFFLINE_ENVIRONMENT``, network refused).
+    """
+    import logging
+    import warnings
+
+    # The SDK narrates at INFO level and warns that nothing runs under a PipelineSession; both are expected.
+    logging.disable(logging.WARNING)
+    warnings.simplefilter("ignore")
+    _switch_off_telemetry()
+
+    from sagemaker.core.training.configs import Networking
+    from sagemaker.core.workflow.conditions import ConditionEquals
+    from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    values = PLACEHOLDERS
+    use_spot = ParameterBoolean(PipelineParameter.USE_SPOT_INSTANCES.value, default_value=spec.use_spot_instances)
+    build = _Build(
+        spec=spec,
+        session=PipelineSession(),
+        input_data=ParameterString(
+            PipelineParameter.INPUT_DATA.value, default_value=f"s3://{values.bucket_name}/{DataPrefix.DATASETS}"
+        ),
+        instance_type=ParameterString(
+            PipelineParameter.TRAINING_INSTANCE_TYPE.value,
+            default_value=spec.instance_type,
+            enum_values=list(spec.training_instance_types),
+        ),
+        instance_count=ParameterInteger(
+            PipelineParameter.TRAINING_INSTANCE_COUNT.value, default_value=spec.instance_count
+        ),
+        threshold=ParameterFloat(PipelineParameter.QUALITY_THRESHOLD.value, default_value=spec.quality_threshold),
+        network=Networking(
+            subnets=list(values.subnet_ids),
+            security_group_ids=list(values.security_group_ids),
+            enable_network_isolation=True,
+            enable_inter_container_traffic_encryption=True,
+        ),
+    )
     # Managed spot training cannot be switched by a parameter inside one training step: the API rejects a
     # MaxWaitTimeInSeconds without it and requires one with it. So the parameter chooses between two
     # branches built by the same function, one on spot and one on on-demand capacity.
     capacity = ConditionStep(
         name="ChooseCapacity",
         conditions=[ConditionEquals(left=use_spot, right=True)],
-        if_steps=train_and_evaluate("Spot", spot=True),
-        else_steps=train_and_evaluate("OnDemand", spot=False),
+        if_steps=_train_and_evaluate(build, "Spot", spot=True),
+        else_steps=_train_and_evaluate(build, "OnDemand", spot=False),
     )
     pipeline = Pipeline(
         name="training",
-        parameters=[input_data, instance_type, instance_count, use_spot, threshold],
+        parameters=[build.input_data, build.instance_type, build.instance_count, use_spot, build.threshold],
         steps=[capacity],
-        sagemaker_session=session,
+        sagemaker_session=build.session,
         # Experiments would make the definition depend on the SDK's Region; lineage is tracked without them.
         pipeline_experiment_config=None,
     )

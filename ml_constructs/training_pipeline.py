@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Duration, IResolvable, IResolveContext, RemovalPolicy, ResolutionTypeHint, Size, Stack, Token
+from aws_cdk import IResolvable, IResolveContext, RemovalPolicy, ResolutionTypeHint, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -21,15 +18,13 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataPrefix, DataStore
-from ml_constructs.pipeline_definition import (
-    HIGHER_IS_BETTER,
-    QUALITY_METRICS,
-    DeployTimeValues,
-    PendingDefinition,
-    PipelineSpec,
-    QualityMetric,
-    render_definition,
-    request_definition,
+from ml_constructs.definition_process import PendingDefinition, request_definition
+from ml_constructs.model_registry import ModelRegistry
+from ml_constructs.pipeline_definition import DeployTimeValues, PipelineSpec, render_definition
+from ml_constructs.training_pipeline_props import (
+    TrainingPipelineProps,
+    has_local_storage,
+    pipeline_name_problems,
 )
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
@@ -37,7 +32,7 @@ from ml_constructs.vpc_job_access import (
     select_subnets,
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
-from platform_contract.instance_types import InstanceType
+from platform_contract.problems import Problem, raise_if_any
 
 # The log groups SageMaker writes job logs to; their names are fixed by SageMaker, one each per account and Region.
 JOB_LOG_GROUPS = {
@@ -59,50 +54,6 @@ INTERNAL_JOB_TRAFFIC = (
         "IPsec-encrypted traffic between the instances of one job",
     ),
 )
-
-_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class MetricDefinition:
-    """A metric SageMaker reads from the training log: the first group of ``regex`` is its value."""
-
-    name: str
-    regex: str
-
-    @classmethod
-    def list_from_file(cls, path: Path) -> tuple[MetricDefinition, ...]:
-        """Reads a JSON list of ``{"Name": ..., "Regex": ...}`` objects, as training_code/metric_definitions.json
-        ships them."""
-        try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"Cannot read metric definitions from {path}: {error}") from None
-        problems = []
-        if not isinstance(entries, list):
-            problems.append("the file must hold a JSON list")
-            entries = []
-        for index, entry in enumerate(entries):
-            if not (
-                isinstance(entry, dict)
-                and set(entry) == {"Name", "Regex"}
-                and all(isinstance(v, str) for v in entry.values())
-            ):
-                problems.append(f"entry {index} is {entry!r}; allowed: an object with the strings Name and Regex only")
-        if problems:
-            raise ValueError(f"Invalid metric definitions in {path}: " + "; ".join(problems))
-        return tuple(cls(entry["Name"], entry["Regex"]) for entry in entries)
-
-
-@dataclass(frozen=True)
-class QualityGate:
-    """The evaluation metric a new model must reach before it is registered."""
-
-    metric: QualityMetric = "auc"
-    """auc and accuracy must be at least ``threshold``; rmse and mae at most. Default: auc."""
-    threshold: float = 0.75
-    """Default: 0.75; each execution may override it with the QualityThreshold parameter."""
 
 
 class TrainingPipeline(Construct):
@@ -142,29 +93,24 @@ class TrainingPipeline(Construct):
     managed policy or a wildcard action.
 
     The construct also creates SageMaker's job log groups (``JOB_LOG_GROUPS``), encrypted with the Region's
-    key and kept for ``log_retention``. Their names are fixed by SageMaker: where they already exist, import
-    them into the stack (``cdk import``) or delete them before the first deployment.
+    key, kept for ``log_retention`` and retained when the stack is deleted. Their names are fixed by SageMaker,
+    and they exist in every account and Region where a job has run, so a deployment must import the existing
+    ones (``cdk deploy --import-existing-resources``: CloudFormation imports a retained resource with a static
+    name instead of failing with AlreadyExists) and then bring them to the template (``cdk deploy
+    --revert-drift``: an import takes a resource as it is). Both keep working when the groups do not exist.
 
     :param image: the training and serving image (``train``, ``serve`` and ``evaluate`` commands). Required.
     :param data_store: the Region's bucket and key; jobs get only the prefixes they use. Required.
+    :param registry: where models that pass the quality gate are registered. Required.
     :param vpc: where every job runs. Required.
     :param vpc_subnets: the jobs' subnets. Required.
     :param security_group: the jobs' security group; the construct lets its members reach each other on the
         ports distributed training and inter-container encryption need (``INTERNAL_JOB_TRAFFIC``). Required.
-    :param instance_type: default of TrainingInstanceType. Default: ml.m5.xlarge.
-    :param instance_count: default of TrainingInstanceCount. Default: 1.
-    :param use_spot_instances: default of UseSpotInstances. Default: true.
-    :param volume_size: storage of each training instance, 1-16384 GiB. Default: 30 GiB.
-    :param max_runtime: longest run of a training or evaluation job. Default: 1 hour.
-    :param max_wait: longest wait for spot capacity plus run; at least ``max_runtime``. Default: 2 hours.
-    :param evaluation_instance_type: instance type of the batch transform and the evaluation. Default: ml.m5.large.
-    :param hyperparameters: passed to ``train`` as strings. Default: none (the container's defaults).
-    :param metric_definitions: metrics SageMaker records from the training log (at most 40). Default: none.
-    :param quality_gate: what a model must reach to be registered. Default: auc of at least 0.75.
+    :param props: what the pipeline trains with and how it gates models; see ``TrainingPipelineProps``, where every
+        default is documented. Default: ``TrainingPipelineProps()``.
     :param log_retention: retention of the job log groups. Default: one year.
-    :param pipeline_name: Default: ``<stack name>-<id>``, lower case.
-    :param model_package_group_name: Default: ``<stack name>-<id>-models``, lower case. The group is retained
-        when the stack is deleted: it holds the Region's model versions and their approvals.
+
+    Raises ``InvalidInput`` once, with every problem of the props, each keyed by its field.
     """
 
     def __init__(
@@ -174,55 +120,49 @@ class TrainingPipeline(Construct):
         *,
         image: ecr_assets.DockerImageAsset,
         data_store: DataStore,
+        registry: ModelRegistry,
         vpc: ec2.IVpc,
         vpc_subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
-        instance_type: str = "ml.m5.xlarge",
-        instance_count: int = 1,
-        use_spot_instances: bool = True,
-        volume_size: Size = Size.gibibytes(30),
-        max_runtime: Duration = Duration.hours(1),
-        max_wait: Duration = Duration.hours(2),
-        evaluation_instance_type: str = "ml.m5.large",
-        hyperparameters: Mapping[str, str] | None = None,
-        metric_definitions: Sequence[MetricDefinition] = (),
-        quality_gate: QualityGate = QualityGate(),
+        props: TrainingPipelineProps = TrainingPipelineProps(),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
-        pipeline_name: str | None = None,
-        model_package_group_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         default_name = f"{stack.stack_name}-{id}"
         if not Token.is_unresolved(default_name):
             default_name = default_name.lower()
-        self.pipeline_name = pipeline_name or default_name
-        self.model_package_group_name = model_package_group_name or f"{default_name}-models"
+        self.pipeline_name = props.pipeline_name or default_name
+        self.props = props
+        self.registry = registry
+        self.model_package_group_name = registry.model_package_group_name
+        problems = props.problems()
+        if Token.is_unresolved(self.pipeline_name):
+            problems.append(
+                Problem("pipeline_name", "<token>", "a name known at synth time", "the stack name is a token here")
+            )
+        elif props.pipeline_name is None:
+            problems += pipeline_name_problems(self.pipeline_name)
+        raise_if_any(f"TrainingPipeline {self.node.path}", problems)
         spec = PipelineSpec(
-            instance_type=instance_type,
-            instance_count=instance_count,
-            use_spot_instances=use_spot_instances,
-            volume_size_gb=int(volume_size.to_gibibytes()),
-            max_runtime_seconds=int(max_runtime.to_seconds()),
-            max_wait_seconds=int(max_wait.to_seconds()),
-            evaluation_instance_type=evaluation_instance_type,
-            hyperparameters=tuple(sorted((hyperparameters or {}).items())),
-            metric_definitions=tuple((definition.name, definition.regex) for definition in metric_definitions),
-            quality_metric=quality_gate.metric,
-            quality_threshold=quality_gate.threshold,
+            instance_type=props.instance_type,
+            training_instance_types=props.training_instance_types,
+            training_volume_key=not has_local_storage(props.instance_type),
+            instance_count=props.instance_count,
+            use_spot_instances=props.use_spot_instances,
+            volume_size_gb=props.volume_size_gb,
+            max_runtime_seconds=props.max_runtime_seconds,
+            max_wait_seconds=props.max_wait_seconds,
+            evaluation_instance_type=props.transform_instance_type,
+            evaluation_volume_key=not has_local_storage(props.transform_instance_type),
+            hyperparameters=tuple(sorted(props.hyperparameters.items())),
+            metric_definitions=tuple((definition.name, definition.regex) for definition in props.metric_definitions),
+            quality_metric=props.quality_gate.metric,
+            quality_threshold=props.quality_gate.threshold,
         )
-        _validate(self, spec, self.pipeline_name, self.model_package_group_name)
         # Started now, so that the SDK works in parallel with the rest of the app; collected at synthesis.
         definition = request_definition(spec)
 
-        self.model_package_group = sagemaker.CfnModelPackageGroup(
-            self,
-            "ModelPackageGroup",
-            model_package_group_name=self.model_package_group_name,
-            model_package_group_description=f"Models trained by {self.pipeline_name}; each waits for approval",
-        )
-        self.model_package_group.apply_removal_policy(RemovalPolicy.RETAIN)
-        self.model_package_group_arn = self.model_package_group.attr_model_package_group_arn
         # SageMaker spells names in lower case in its ARNs.
         self.pipeline_arn = stack.format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
@@ -282,7 +222,7 @@ class TrainingPipeline(Construct):
             },
         )
         # The pipeline's first execution must find its roles able to work and its registry in place.
-        self.pipeline.node.add_dependency(self.pipeline_role, self.execution_role, self.model_package_group)
+        self.pipeline.node.add_dependency(self.pipeline_role, self.execution_role, registry.model_package_group)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` start executions of this pipeline."""
@@ -323,19 +263,30 @@ class TrainingPipeline(Construct):
         data_store.grant_read(role, DataPrefix.DATASETS)
         # Models and evaluation outputs are written by one step and read by the next.
         data_store.grant_read_write(role, DataPrefix.CHECKPOINTS, DataPrefix.MODELS, DataPrefix.EVALUATION)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptJobVolumesAndOutputs",
-                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                resources=[data_store.key.key_arn],
-            )
-        )
+        # Job volumes: Create{Training,Processing,Transform}Job with a VolumeKmsKeyId need kms:CreateGrant from the
+        # caller unless the job's role has it (SageMaker developer guide, "Amazon SageMaker AI API Permissions:
+        # Actions, Permissions, and Resources Reference",
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html); the job's role holds it,
+        # so the pipeline role, which only calls, needs no key permission. SageMaker grants the volumes the key
+        # through its own endpoint: kms:ViaService and kms:GrantIsForAWSResource confine the grant to that
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). Outputs in S3 are encrypted
+        # through S3, under the data store's grants.
+        via_sagemaker = {"kms:ViaService": f"sagemaker.{Stack.of(self).region}.amazonaws.com"}
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="LetSageMakerGrantItsVolumesTheKey",
                 actions=["kms:CreateGrant"],
                 resources=[data_store.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": via_sagemaker},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                # A grant-only condition key is absent from DescribeKey requests, so it gets a statement of its own.
+                sid="LetSageMakerDescribeTheVolumeKey",
+                actions=["kms:DescribeKey"],
+                resources=[data_store.key.key_arn],
+                conditions={"StringEquals": via_sagemaker},
             )
         )
         role.add_to_principal_policy(
@@ -413,20 +364,7 @@ class TrainingPipeline(Construct):
                 ],
             )
         )
-        model_packages = stack.format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{self.model_package_group_name.lower()}/*"
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="RegisterModels",
-                actions=[
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:DescribeModelPackage",
-                    "sagemaker:DescribeModelPackageGroup",
-                ],
-                resources=[self.model_package_group_arn, model_packages],
-            )
-        )
+        self.registry.grant_register(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="PassTheExecutionRoleToSageMaker",
@@ -486,62 +424,3 @@ class _DefinitionBody:
 
     def to_string(self) -> str:
         return "PipelineDefinitionBody"
-
-
-def _validate(scope: Construct, spec: PipelineSpec, pipeline_name: str, model_package_group_name: str) -> None:
-    problems = []
-    for prop, value in (
-        ("instance_type", spec.instance_type),
-        ("evaluation_instance_type", spec.evaluation_instance_type),
-    ):
-        if InstanceType.parse(value) is None:
-            problems.append(f"{prop} '{value}' is not a SageMaker instance type; allowed: ml.<family>.<size>")
-    if not 1 <= spec.instance_count <= 100:
-        problems.append(f"instance_count {spec.instance_count} is not allowed; allowed: 1 to 100")
-    if not 1 <= spec.volume_size_gb <= 16384:
-        problems.append(f"volume_size {spec.volume_size_gb} GiB is not allowed; allowed: 1 to 16384 GiB")
-    if not 0 < spec.max_runtime_seconds <= _MAX_RUNTIME_SECONDS:
-        problems.append(f"max_runtime {spec.max_runtime_seconds} s is not allowed; allowed: 1 s to 28 days")
-    if spec.use_spot_instances and spec.max_wait_seconds < spec.max_runtime_seconds:
-        problems.append(
-            f"max_wait ({spec.max_wait_seconds} s) is shorter than max_runtime ({spec.max_runtime_seconds} s); "
-            "allowed: at least max_runtime"
-        )
-    if len(spec.hyperparameters) > 100:
-        problems.append(f"{len(spec.hyperparameters)} hyperparameters; allowed: at most 100")
-    problems += [
-        f"hyperparameter '{key[:40]}' is not allowed; allowed: a key of 1-256 characters and a value of at most 2500"
-        for key, value in spec.hyperparameters
-        if not (1 <= len(key) <= 256 and len(value) <= 2500)
-    ]
-    if len(spec.metric_definitions) > 40:
-        problems.append(f"{len(spec.metric_definitions)} metric_definitions; allowed: at most 40")
-    problems += [
-        f"metric definition '{name[:40]}' is not allowed; allowed: a name of 1-255 and a regex of 1-500 characters"
-        for name, regex in spec.metric_definitions
-        if not (1 <= len(name) <= 255 and 1 <= len(regex) <= 500)
-    ]
-    if spec.quality_metric not in QUALITY_METRICS:
-        problems.append(
-            f"quality_gate.metric '{spec.quality_metric}' is not allowed; allowed: {', '.join(QUALITY_METRICS)}"
-        )
-    elif not 0 < spec.quality_threshold <= (1 if spec.quality_metric in HIGHER_IS_BETTER else float("inf")):
-        problems.append(
-            f"quality_gate.threshold {spec.quality_threshold} is not allowed for {spec.quality_metric}; allowed: "
-            + ("above 0 and at most 1" if spec.quality_metric in HIGHER_IS_BETTER else "above 0")
-        )
-    for prop, value, max_length in (
-        ("pipeline_name", pipeline_name, 256),
-        ("model_package_group_name", model_package_group_name, 63),
-    ):
-        if Token.is_unresolved(value):
-            problems.append(f"{prop} must be known at synth time (the stack name is a token here); give it explicitly")
-        elif not (len(value) <= max_length and _SAGEMAKER_NAME.match(value)):
-            problems.append(
-                f"{prop} '{value}' is not allowed; allowed: 1-{max_length} letters, digits and hyphens, "
-                "starting and ending with a letter or digit"
-            )
-    if problems:
-        raise ValueError(
-            f"TrainingPipeline {scope.node.path} is misconfigured:\n" + "\n".join(f"  - {p}" for p in problems)
-        )

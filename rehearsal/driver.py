@@ -30,12 +30,14 @@ from botocore.exceptions import ClientError
 from operator_cli.project import Project
 from platform_config.naming import stage_name
 from platform_config.settings import RegionSettings
+from platform_contract.names import Output, StackId
 from rehearsal import isolation
 from rehearsal.assembly import StageAssembly, read_stage
 from rehearsal.aws import ACCOUNT, Emulator, EmulatorRefused
 from rehearsal.cdk import PROJECT_ROOT, Cdk, CommandFailed
 from rehearsal.checks import CheckFailed, DeployedStack, verify_stack
 from rehearsal.checks.data import data_bucket_name, region_key_arn
+from rehearsal.checks.training import JOB_LOG_GROUPS, imported_resources, model_versions
 from rehearsal.checks.types import unchecked_types
 from rehearsal.model import ModelFailed
 from rehearsal.operator_phase import OperatorPhase
@@ -45,6 +47,8 @@ STATEFUL_STACKS = frozenset({"Data"})
 """Stacks whose resources outlive every deployment (README: stateful, retained on delete)."""
 VERBOSE = ("-vv",)
 """Deploys and destroys log every SDK call, so that a failure's log shows what the CLI asked."""
+IMPORT_EXISTING = ("--import-existing-resources",)
+"""As make deploy: retained resources with fixed names that exist are imported (README: Training)."""
 EMULATOR_START_SECONDS = 60
 EMULATOR_MAX_SECONDS = 900
 PROBE_KEY = "datasets/rehearsal/probe.txt"
@@ -172,18 +176,56 @@ class Rehearsal:
             except ecr.exceptions.ImageAlreadyExistsException:
                 pass  # staged for an earlier synth: the image's source did not change
 
-    def deploy(self, name: str, outdir: Path) -> None:
+    def deploy(self, name: str, outdir: Path, *stacks: str) -> None:
+        """As make deploy does: deploys ``stacks`` (default: the whole stage), importing the retained resources with
+        fixed names that exist, then brings the Training stack to its template with a drift-aware change set (an
+        import takes a resource as it is)."""
+        selection = [*(f"{self.stage}/{stack}" for stack in stacks), "--exclusively"] if stacks else [f"{self.stage}/*"]
+        training = (f"{self.stage}/{StackId.TRAINING}", "--exclusively")
         with self.summary.step(f"cdk deploy ({name})"):
+            self._cdk_deploy(f"deploy-{name}", outdir, *selection, *IMPORT_EXISTING)
+            self._cdk_deploy(f"revert-drift-{name}", outdir, *training, "--revert-drift")
+
+    def _cdk_deploy(self, step: str, outdir: Path, *args: str) -> None:
+        self.cdk.run(step, "deploy", *args, "--app", str(outdir), "--require-approval", "never", *VERBOSE)
+
+    def seed_job_log_groups(self) -> None:
+        """Makes the emulated account one where SageMaker has run jobs: its job log groups exist, as SageMaker
+        creates them, unencrypted and kept forever."""
+        logs = self.emulator.client("logs", self.region)
+        for name in JOB_LOG_GROUPS:
+            logs.create_log_group(logGroupName=name)
+
+    def recreate_training(self, outdir: Path, assembly: StageAssembly, stage: dict[str, DeployedStack]) -> dict:
+        """Destroys the Training stack and deploys it again; returns the stage as deployed then."""
+        training = stage[StackId.TRAINING]
+        sagemaker = self.emulator.client("sagemaker", self.region)
+        group = training.outputs[Output.MODEL_PACKAGE_GROUP_NAME]
+        versions = model_versions(sagemaker, group)
+        if not versions:
+            raise CheckFailed(f"no model version in {group} before the Training stack was destroyed")
+        with self.summary.step("cdk destroy (Training)"):
             self.cdk.run(
-                f"deploy-{name}",
-                "deploy",
-                f"{self.stage}/*",
-                "--app",
-                str(outdir),
-                "--require-approval",
-                "never",
-                *VERBOSE,
+                "destroy-training", "destroy", training.artifact.path, "--exclusively", "--app", str(outdir), "--force"
             )
+        self.deploy("re-create Training", outdir, StackId.TRAINING)
+        with self.summary.step("check re-created Training"):
+            stage = self.check(assembly)
+            kept = model_versions(sagemaker, stage[StackId.TRAINING].outputs[Output.MODEL_PACKAGE_GROUP_NAME])
+            if kept != versions:
+                raise CheckFailed(
+                    f"the registry had versions {versions} before the Training stack was re-created, then {kept}"
+                )
+            self.summary.updates.append(self._describe_import(stage[StackId.TRAINING], "its re-creation"))
+            self.summary.updates.append(f"Training: re-created; the registry kept model versions {versions}")
+        return stage
+
+    def _describe_import(self, training: DeployedStack, when: str) -> str:
+        imported = imported_resources(training)
+        if sorted(imported.values()) != sorted(JOB_LOG_GROUPS):
+            raise CheckFailed(f"{when} imported {imported}; expected the existing job log groups {JOB_LOG_GROUPS}")
+        groups = ", ".join(sorted(imported.values()))
+        return f"Training: {when} imported the existing {groups}; the drift-aware deploy set their retention and key"
 
     def deployed(self, assembly: StageAssembly) -> dict[str, DeployedStack]:
         return {stack.short_name: DeployedStack(self.emulator, self.region, stack) for stack in assembly.stacks}
@@ -203,9 +245,11 @@ class Rehearsal:
             # From the assembly: in a project directory the CLI would otherwise synthesize the whole app again.
             self.cdk.run("bootstrap", "bootstrap", f"aws://{ACCOUNT}/{self.region}", "--app", str(outdir))
         self.stage_images(assembly)
+        self.seed_job_log_groups()
         self.deploy("initial", outdir)
         with self.summary.step("check deployment"):
             stage = self.check(assembly)
+            first_import = self._describe_import(stage[StackId.TRAINING], "the first deploy")
         bucket = data_bucket_name(stage["Data"])
         self.emulator.client("s3", self.region).put_object(Bucket=bucket, Key=PROBE_KEY, Body=b"rehearsal probe")
 
@@ -219,7 +263,10 @@ class Rehearsal:
             "Serving", MODEL_PACKAGE, lambda _: promoted_package, "AWS::SageMaker::Model", "PrimaryContainer"
         )
         settings = region_settings(self.region, self.workdir / "cdk.json")
-        self.summary.updates = [f"{self._describe_update(promotion, settings, assembly, promoted)} (mlp promote)"]
+        self.summary.updates = [
+            first_import,
+            f"{self._describe_update(promotion, settings, assembly, promoted)} (mlp promote)",
+        ]
 
         updates = [update for update in UPDATES if promoted.stack(update.stack) is not None]
         overrides = dict(update.override(self.region, settings) for update in updates)
@@ -234,6 +281,7 @@ class Rehearsal:
                     f"the update, a plain cdk deploy with cdk.json, replaced the promoted {promoted_package}"
                 )
             self.summary.updates.append(f"Serving: still serves {promoted_package}, as cdk.json records")
+        stage = self.recreate_training(outdir, assembly, stage)
         self.destroy(outdir, assembly, stage)
 
     def _undeployed_region(self) -> str | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
-from ml_constructs import AlertTopic, DataStore
+from ml_constructs import AlertTopic, DataStore, ModelRegistry
 from platform_config import RegionConfig
 from platform_contract.names import Output
 
 
 class DataStack(Stack):
-    """Holds what must outlive every deployment: the key, the buckets and the alert topic.
+    """Holds what must outlive every deployment: the key, the buckets, the alert topic and the model registry.
 
     Its resources are retained when the stack is deleted and their logical IDs never change.
     """
@@ -28,6 +28,7 @@ class DataStack(Stack):
             access_log_expiration=Duration.days(data.access_log_expiration_days),
         )
         self.alerts = AlertTopic(self, "Alerts", key=self.data_store.key, email=config.settings.alarm_email)
+        self.registry = ModelRegistry(self, "ModelRegistry")
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
         CfnOutput(self, Output.DATA_BUCKET_NAME.value, value=self.data_store.bucket.bucket_name)
         CfnOutput(self, Output.KEY_ARN.value, value=self.data_store.key.key_arn)

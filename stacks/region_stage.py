@@ -18,7 +18,10 @@ class RegionStage(Stage):
     def __init__(self, scope: Construct, id: str, *, config: RegionConfig) -> None:
         super().__init__(scope, id, env=Environment(account=config.account, region=config.region))
         self.data = DataStack(
-            self, "Data", config=config, description=f"ML platform data, keys and alerts ({config.region})"
+            self,
+            "Data",
+            config=config,
+            description=f"ML platform data, keys, alerts and model registry ({config.region})",
         )
         self.network = NetworkStack(
             self,
@@ -32,9 +35,10 @@ class RegionStage(Stage):
             "Training",
             config=config,
             data_store=self.data.data_store,
+            registry=self.data.registry,
             alerts=self.data.alerts,
             network=self.network.network,
-            description=f"ML platform training pipeline and model registry ({config.region})",
+            description=f"ML platform training pipeline ({config.region})",
         )
         serving = config.settings.serving
         # A Region serves only once its config names a model; until then it has no serving stack.

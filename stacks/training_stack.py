@@ -1,8 +1,10 @@
-"""The Region's training plane: the pipeline, its model registry and its notifications."""
+"""The Region's training plane: the pipeline, its job logs and its notifications."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Size, Stack
+import dataclasses
+
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
 
@@ -11,10 +13,12 @@ from ml_constructs import (
     DataStore,
     MetricDefinition,
     ModelImage,
+    ModelRegistry,
     PipelineNotifications,
     PrivateNetwork,
     QualityGate,
     TrainingPipeline,
+    TrainingPipelineProps,
 )
 from ml_constructs.log_retention import retention_days
 from ml_constructs.model_image import TRAINING_CODE_DIR
@@ -22,14 +26,16 @@ from platform_config import RegionConfig
 from platform_contract.names import Output
 
 METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
+# Props fields are named as the training settings; the quality gate is a section of its own.
+_PIPELINE_SETTINGS = {field.name for field in dataclasses.fields(TrainingPipelineProps)} - {"quality_gate"}
 
 
 class TrainingStack(Stack):
     """Trains, evaluates and registers models in the private network and tells the alert topic about it.
 
-    Stateless but for what is retained when it is deleted: the model package group, with the model versions and
-    approvals it holds, and SageMaker's job log groups. Its outputs are how tools find the Region's training
-    resources; their names are stable.
+    Stateless but for SageMaker's job log groups, which are retained when it is deleted and imported when it is
+    created again; the model versions it registers live in the Data stack's registry. Its outputs are how tools
+    find the Region's training resources; their names are stable.
     """
 
     def __init__(
@@ -39,6 +45,7 @@ class TrainingStack(Stack):
         *,
         config: RegionConfig,
         data_store: DataStore,
+        registry: ModelRegistry,
         alerts: AlertTopic,
         network: PrivateNetwork,
         **kwargs,
@@ -51,21 +58,17 @@ class TrainingStack(Stack):
             "Pipeline",
             image=self.image,
             data_store=data_store,
+            registry=registry,
             vpc=network.vpc,
             vpc_subnets=network.subnets,
             security_group=network.add_workload_security_group(
                 self, "JobSecurityGroup", description="SageMaker training, processing and transform jobs"
             ),
-            instance_type=training.instance_type,
-            instance_count=training.instance_count,
-            use_spot_instances=training.use_spot_instances,
-            volume_size=Size.gibibytes(training.volume_size_gb),
-            max_runtime=Duration.seconds(training.max_runtime_seconds),
-            max_wait=Duration.seconds(training.max_wait_seconds),
-            evaluation_instance_type=training.transform_instance_type,
-            hyperparameters=training.hyperparameters,
-            metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
-            quality_gate=QualityGate(training.quality_gate.metric, training.quality_gate.threshold),
+            props=TrainingPipelineProps(
+                **training.model_dump(include=_PIPELINE_SETTINGS),
+                quality_gate=QualityGate(**training.quality_gate.model_dump()),
+                metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
+            ),
             log_retention=retention_days(config.settings.log_retention_days),
         )
         self.notifications = PipelineNotifications(

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ml_constructs import pipeline_definition
 from operator_cli.errors import OperatorError
 from operator_cli.project import CHECKOUT, Project
 from platform_config import load_platform_config
-from platform_contract.names import PipelineParameter
 
 PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplatform-us-east-1-training-pipeline-models/7"
 
@@ -72,15 +70,6 @@ def test_regions_are_checked_against_the_config(project: Project) -> None:
         project.check_region("ap-south-1")
     with pytest.raises(OperatorError, match="'eu-west-9' is not an AWS Region"):
         project.check_region("eu-west-9")
-
-
-def test_the_pipeline_defines_the_parameters_the_contract_names() -> None:
-    # The definition generator runs as a standard-library script; its names must be the contract's.
-    assert pipeline_definition.INPUT_DATA_PARAMETER == PipelineParameter.INPUT_DATA
-    assert pipeline_definition.INSTANCE_TYPE_PARAMETER == PipelineParameter.TRAINING_INSTANCE_TYPE
-    assert pipeline_definition.INSTANCE_COUNT_PARAMETER == PipelineParameter.TRAINING_INSTANCE_COUNT
-    assert pipeline_definition.USE_SPOT_PARAMETER == PipelineParameter.USE_SPOT_INSTANCES
-    assert pipeline_definition.QUALITY_THRESHOLD_PARAMETER == PipelineParameter.QUALITY_THRESHOLD
 
 
 def test_a_project_directory_without_cdk_json_is_one_line_and_exit_status_1(tmp_path: Path) -> None:

@@ -22,17 +22,14 @@ import pytest
 
 from app import build_platform
 from bench.synth import context_for
-from ml_constructs import training_pipeline
-from ml_constructs.pipeline_definition import (
-    EVALUATE_ENTRYPOINT,
-    OFFLINE_ENVIRONMENT,
-    PLACEHOLDERS,
-    PendingDefinition,
-    PipelineSpec,
-)
-from ml_constructs.pipeline_definition import request_definition as pending_definition
-from ml_constructs.training_pipeline import MetricDefinition
+from ml_constructs import definition_process, pipeline_definition, training_pipeline
+from ml_constructs.definition_process import OFFLINE_ENVIRONMENT, PendingDefinition
+from ml_constructs.definition_process import request_definition as pending_definition
+from ml_constructs.pipeline_definition import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec
+from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
+from platform_contract.instance_types import InstanceType
+from platform_contract.names import PipelineParameter
 from stacks.training_stack import METRIC_DEFINITIONS_FILE
 from tests.conftest import PROJECT_ROOT, shipped_context
 from tests.sagemaker_api import request_shape, shape_problems
@@ -164,10 +161,27 @@ REQUESTS = {
 }
 
 
+# Where each job request holds its instance resources.
+RESOURCES = {
+    "Training": ("ResourceConfig",),
+    "Transform": ("TransformResources",),
+    "Processing": ("ProcessingResources", "ClusterConfig"),
+}
+
+
 def request_problems(step: dict, parameters: dict[str, Any]) -> list[str]:
     operation, generated = REQUESTS[step["Type"]]
     request = {**generated, **at_run_time(step["Arguments"], parameters)}
-    return shape_problems(request, request_shape(operation), operation)
+    problems = shape_problems(request, request_shape(operation), operation)
+    resources = request
+    for key in RESOURCES.get(step["Type"], ("-",)):
+        resources = resources.get(key, {})
+    instance = InstanceType.parse(resources.get("InstanceType", ""))
+    # Instance storage is encrypted in hardware; SageMaker rejects a volume key for it (API reference,
+    # ResourceConfig, TransformResources and ProcessingClusterConfig: VolumeKmsKeyId).
+    if instance and instance.family.local_storage and "VolumeKmsKeyId" in resources:
+        problems.append(f"{operation}: VolumeKmsKeyId with {instance.name}, which has local storage")
+    return problems
 
 
 # --- The tests -----------------------------------------------------------------------------------------------
@@ -193,6 +207,45 @@ def test_every_job_step_is_a_valid_sagemaker_request_for_every_parameter_choice(
     ):
         for step in checked:
             assert request_problems(step, parameters) == [], step["Name"]
+    (instance_types,) = [p["EnumValues"] for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
+    for instance_type in instance_types:
+        parameters = {**parameter_defaults(definition), "TrainingInstanceType": instance_type}
+        for step in (step for step in checked if step["Type"] == "Training"):
+            assert request_problems(step, parameters) == [], (step["Name"], instance_type)
+
+
+def test_instance_types_with_local_storage_get_no_volume_key_and_the_parameter_stays_among_them(tmp_path):
+    spec = dataclasses.replace(
+        SPEC,
+        instance_type="ml.g5.xlarge",
+        training_instance_types=TrainingPipelineProps(instance_type="ml.g5.xlarge").training_instance_types,
+        training_volume_key=False,
+        evaluation_instance_type="ml.g4dn.xlarge",
+        evaluation_volume_key=False,
+    )
+    definition = PendingDefinition(spec, cache_dir=tmp_path).result()
+    (parameter,) = [p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
+    assert "ml.g5.xlarge" in parameter["EnumValues"] and "ml.p4d.24xlarge" in parameter["EnumValues"]
+    assert all(InstanceType.parse(name).family.local_storage for name in parameter["EnumValues"])
+    checked = [step for step in all_steps(definition).values() if step["Type"] in REQUESTS]
+    for instance_type in parameter["EnumValues"]:
+        for step in checked:
+            if step["Type"] != "RegisterModel":
+                assert (
+                    request_problems(step, {**parameter_defaults(definition), "TrainingInstanceType": instance_type})
+                    == []
+                ), step["Name"]
+    train = all_steps(definition)["TrainSpot"]["Arguments"]
+    assert "VolumeKmsKeyId" not in train["ResourceConfig"]
+    assert train["OutputDataConfig"]["KmsKeyId"] == PLACEHOLDERS.key_arn, "outputs are still encrypted with the key"
+
+
+def test_the_training_instance_type_parameter_accepts_only_types_of_the_defaults_storage_kind(definition):
+    (parameter,) = [p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
+    assert parameter["DefaultValue"] in parameter["EnumValues"]
+    assert "ml.c5.2xlarge" in parameter["EnumValues"]
+    assert not any(InstanceType.parse(name).family.local_storage for name in parameter["EnumValues"])
+    assert not any(InstanceType.parse(name).family.arm64 for name in parameter["EnumValues"])
 
 
 BAD_ARGUMENTS = {
@@ -363,7 +416,7 @@ def test_the_quality_gate_registers_a_good_model_for_approval_and_fails_otherwis
     ]
     registration = at_run_time(steps["RegisterModelSpot"]["Arguments"], parameters)
     assert registration["ModelApprovalStatus"] == "PendingManualApproval"
-    assert registration["ModelPackageGroupName"] == "mlplatform-eu-west-1-training-pipeline-models"
+    assert registration["ModelPackageGroupName"] == "mlplatform-eu-west-1-data-models"
     assert registration["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == (
         "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/evaluation/ab12cd34ef56/report/evaluation.json"
     )
@@ -394,12 +447,13 @@ def test_the_evaluation_reads_predictions_and_labels_where_the_container_expects
 
 
 def test_the_parameters_let_an_execution_choose_data_instances_spot_and_threshold(definition):
+    # The contract's names, by construction: the generator imports them.
     assert {(parameter["Name"], parameter["Type"]) for parameter in definition["Parameters"]} == {
-        ("InputDataUri", "String"),
-        ("TrainingInstanceType", "String"),
-        ("TrainingInstanceCount", "Integer"),
-        ("UseSpotInstances", "Boolean"),
-        ("QualityThreshold", "Float"),
+        (PipelineParameter.INPUT_DATA, "String"),
+        (PipelineParameter.TRAINING_INSTANCE_TYPE, "String"),
+        (PipelineParameter.TRAINING_INSTANCE_COUNT, "Integer"),
+        (PipelineParameter.USE_SPOT_INSTANCES, "Boolean"),
+        (PipelineParameter.QUALITY_THRESHOLD, "Float"),
     }
     assert definition.get("PipelineExperimentConfig") is None, "no experiments: they would depend on the SDK's Region"
 
@@ -408,12 +462,15 @@ def test_the_parameters_let_an_execution_choose_data_instances_spot_and_threshol
 
 SPEC = PipelineSpec(
     instance_type="ml.m5.xlarge",
+    training_instance_types=("ml.c5.xlarge", "ml.m5.xlarge"),
+    training_volume_key=True,
     instance_count=2,
     use_spot_instances=False,
     volume_size_gb=50,
     max_runtime_seconds=1800,
     max_wait_seconds=3600,
     evaluation_instance_type="ml.m5.large",
+    evaluation_volume_key=True,
     hyperparameters=(("num_round", "50"), ("task", "regression")),
     metric_definitions=(("validation:rmse", "rmse=([0-9.]+)"),),
     quality_metric="rmse",
@@ -514,19 +571,7 @@ def test_regions_with_the_same_training_settings_share_one_generation(monkeypatc
 
 
 def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_regenerated(tmp_path):
-    spec = PipelineSpec(
-        instance_type="ml.m5.xlarge",
-        instance_count=1,
-        use_spot_instances=True,
-        volume_size_gb=30,
-        max_runtime_seconds=3600,
-        max_wait_seconds=7200,
-        evaluation_instance_type="ml.m5.large",
-        hyperparameters=(("target_column", "label"), ("task", "classification")),
-        metric_definitions=(("validation:auc", "validation-auc=([0-9.]+)"),),
-        quality_metric="auc",
-        quality_threshold=0.75,
-    )
+    spec = dataclasses.replace(SPEC, instance_count=1)
     first = PendingDefinition(spec, cache_dir=tmp_path)
     assert not first.from_cache
     template = first.result()
@@ -539,3 +584,13 @@ def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_rege
     cached_file.write_text("{not json")
     damaged = PendingDefinition(spec, cache_dir=tmp_path)
     assert not damaged.from_cache and damaged.result() == template
+
+
+def test_the_cache_key_covers_the_contract_the_generator_imports(tmp_path, monkeypatch):
+    contract = tmp_path / "platform_contract"
+    shutil.copytree(pipeline_definition.CONTRACT_DIR, contract)
+    monkeypatch.setattr(pipeline_definition, "CONTRACT_DIR", contract)
+    before = definition_process.cache_key(SPEC)
+    names = contract / "names.py"
+    names.write_text(names.read_text().replace('"InputDataUri"', '"InputData"'))
+    assert definition_process.cache_key(SPEC) != before

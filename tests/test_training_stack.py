@@ -3,6 +3,7 @@ TrainingPipeline and PipelineNotifications constructs on their own."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import aws_cdk as cdk
@@ -13,13 +14,23 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from ml_constructs import DataStore, MetricDefinition, ModelImage, PipelineNotifications, QualityGate, TrainingPipeline
+from ml_constructs import (
+    DataStore,
+    MetricDefinition,
+    ModelImage,
+    ModelRegistry,
+    PipelineNotifications,
+    QualityGate,
+    TrainingPipeline,
+    TrainingPipelineProps,
+)
 from ml_constructs.training_pipeline import JOB_LOG_GROUPS
+from platform_contract.problems import InvalidInput
 from tests.conftest import shipped_context
 
 REGIONS = ("eu-west-1", "us-east-1")
 # Renaming it replaces the registry that holds the Region's model versions and approvals.
-PINNED_MODEL_PACKAGE_GROUP = "PipelineModelPackageGroup26A0C73B"
+PINNED_MODEL_PACKAGE_GROUP = "ModelRegistryModelPackageGroup1833CAA7"
 SAGEMAKER_JOB_NAMESPACES = [
     "/aws/sagemaker/TrainingJobs",
     "/aws/sagemaker/ProcessingJobs",
@@ -96,19 +107,39 @@ def test_the_execution_role_reaches_only_its_prefixes_of_the_regions_bucket(plat
     ]
 
 
-def test_the_execution_role_encrypts_volumes_and_outputs_with_the_regions_key_only(platform):
-    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
-    for sid, statement in statements.items():
-        if any(action.startswith("kms:") for action in _actions(statement)):
-            assert "DataStoreKey" in flat(statement["Resource"]), sid
-    assert sorted(_actions(statements["EncryptJobVolumesAndOutputs"])) == [
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:GenerateDataKey",
-    ]
+def test_the_execution_role_lets_sagemaker_encrypt_job_volumes_with_the_regions_key_only(platform):
+    template = platform.template("eu-west-1", "training")
+    statements = role_statements(template, "ExecutionRole")
+    key_statements = {
+        sid: statement
+        for sid, statement in statements.items()
+        if any(action.startswith("kms:") for action in _actions(statement))
+    }
+    for sid, statement in key_statements.items():
+        assert "DataStoreKey" in flat(statement["Resource"]), sid
+    via_sagemaker = {"kms:ViaService": "sagemaker.eu-west-1.amazonaws.com"}
     grant = statements["LetSageMakerGrantItsVolumesTheKey"]
     assert _actions(grant) == ["kms:CreateGrant"]
-    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": via_sagemaker}
+    describe = statements["LetSageMakerDescribeTheVolumeKey"]
+    assert (_actions(describe), describe["Condition"]) == (["kms:DescribeKey"], {"StringEquals": via_sagemaker})
+    # Every other use of the key is S3's, for the prefixes the role reads and writes.
+    others = [
+        s
+        for sid, s in key_statements.items()
+        if sid not in {"LetSageMakerGrantItsVolumesTheKey", "LetSageMakerDescribeTheVolumeKey"}
+    ]
+    assert others and all(
+        s["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}} for s in others
+    )
+    assert not {"kms:CreateGrant", "kms:DescribeKey"} & {a for s in others for a in _actions(s)}
+
+
+def test_the_pipeline_role_starts_encrypted_jobs_without_key_permissions_of_its_own(platform):
+    # SageMaker asks the caller of Create*Job for kms:CreateGrant only where the job's role lacks it.
+    statements = role_statements(platform.template("eu-west-1", "training"), "PipelineRole")
+    key_actions = {a for s in statements.values() for a in _actions(s) if a.startswith("kms:")}
+    assert key_actions <= {"kms:Decrypt"}, "reading the evaluation report through S3 is its only use of the key"
 
 
 def test_the_execution_role_pulls_only_the_asset_repository(platform):
@@ -145,7 +176,8 @@ def test_job_log_groups_are_encrypted_kept_and_retained(platform, region):
     for group in resources(platform.template(region, "training"), "AWS::Logs::LogGroup").values():
         assert group["Properties"]["RetentionInDays"] == 365
         assert "DataStoreKey" in flat(group["Properties"]["KmsKeyId"])
-        assert group["DeletionPolicy"] == "Retain"
+        # What CloudFormation needs to import an existing group automatically (they exist wherever a job ran).
+        assert group["DeletionPolicy"] == "Retain" and isinstance(group["Properties"]["LogGroupName"], str)
 
 
 def test_the_execution_role_manages_network_interfaces_of_the_private_network_only(platform):
@@ -176,32 +208,39 @@ def test_only_the_pipeline_role_passes_the_execution_role_and_only_to_sagemaker(
 def test_the_pipeline_role_only_runs_pipeline_jobs_and_registers_in_its_group(platform):
     statements = role_statements(platform.template("eu-west-1", "training"), "PipelineRole")
     sagemaker = {sid: s for sid, s in statements.items() if any(a.startswith("sagemaker:") for a in _actions(s))}
-    assert set(sagemaker) == {
+    (registration,) = [s for s in sagemaker.values() if "sagemaker:CreateModelPackage" in _actions(s)]
+    assert {sid for sid, s in sagemaker.items() if s is not registration} == {
         "RunTrainingJobs",
         "RunProcessingJobs",
         "RunTransformJobs",
         "CreateModels",
-        "RegisterModels",
     }
     for sid in ("RunTrainingJobs", "RunProcessingJobs", "RunTransformJobs", "CreateModels"):
         (resource,) = _resources(sagemaker[sid])
         assert resource["Fn::Join"][1][0] == "arn:aws:sagemaker:eu-west-1:"
         assert resource["Fn::Join"][1][-1].endswith("/pipelines-*")
-    registry = flat(sagemaker["RegisterModels"]["Resource"])
-    assert PINNED_MODEL_PACKAGE_GROUP in registry
-    assert ":model-package/mlplatform-eu-west-1-training-pipeline-models/*" in registry
+    assert sorted(_actions(registration)) == [
+        "sagemaker:CreateModelPackage",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+    ]
+    registry = flat(registration["Resource"])
+    assert ":model-package-group/mlplatform-eu-west-1-data-models" in registry
+    assert ":model-package/mlplatform-eu-west-1-data-models/*" in registry
     reads = [s for s in statements.values() if "s3:GetObject" in _actions(s)]
     assert [resource["Fn::Join"][1][-1] for s in reads for resource in _resources(s)] == ["/evaluation/*"]
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_the_model_package_group_is_retained_under_its_pinned_logical_id(platform, region):
-    template = platform.template(region, "training")
-    groups = resources(template, "AWS::SageMaker::ModelPackageGroup")
+def test_the_model_package_group_lives_in_the_stateful_stack_under_its_pinned_logical_id(platform, region):
+    # A retained group in the Training stack would block its every re-creation: CloudFormation cannot create a
+    # second group of the name, nor import the first automatically (its primary identifier is a read-only ARN).
+    assert not resources(platform.template(region, "training"), "AWS::SageMaker::ModelPackageGroup")
+    groups = resources(platform.template(region, "data"), "AWS::SageMaker::ModelPackageGroup")
     assert list(groups) == [PINNED_MODEL_PACKAGE_GROUP]
     group = groups[PINNED_MODEL_PACKAGE_GROUP]
     assert group["DeletionPolicy"] == "Retain" and group["UpdateReplacePolicy"] == "Retain"
-    assert group["Properties"]["ModelPackageGroupName"] == f"mlplatform-{region}-training-pipeline-models"
+    assert group["Properties"]["ModelPackageGroupName"] == f"mlplatform-{region}-data-models"
 
 
 def test_the_pipeline_runs_with_the_pipeline_role_after_its_roles_and_registry_exist(platform):
@@ -212,7 +251,8 @@ def test_the_pipeline_runs_with_the_pipeline_role_after_its_roles_and_registry_e
     assert pipeline["Properties"]["PipelineName"] == "mlplatform-eu-west-1-training-pipeline"
     assert pipeline["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("PipelinePipelineRole")
     depends_on = set(pipeline["DependsOn"])
-    assert PINNED_MODEL_PACKAGE_GROUP in depends_on
+    stage = platform.stages["eu-west-1"]
+    assert stage.data in stage.training.dependencies, "the registry is the Data stack's"
     assert any("PipelineRoleDefaultPolicy" in item for item in depends_on)
     assert any("ExecutionRoleDefaultPolicy" in item for item in depends_on)
 
@@ -255,7 +295,7 @@ def test_failures_and_registrations_reach_the_alert_topic(platform):
     assert "PipelineExecutionRole" in flat(job["detail"]["RoleArn"])
     registered = by_type["SageMaker Model Package State Change"]
     assert registered["detail"] == {
-        "ModelPackageGroupName": ["mlplatform-eu-west-1-training-pipeline-models"],
+        "ModelPackageGroupName": ["mlplatform-eu-west-1-data-models"],
         "ModelApprovalStatus": ["PendingManualApproval"],
     }
     for rule in rules.values():
@@ -276,7 +316,7 @@ def test_the_stack_exports_what_tools_need_under_stable_names(platform):
         outputs
     )
     assert outputs["PipelineName"]["Value"] == "mlplatform-eu-west-1-training-pipeline"
-    assert outputs["ModelPackageGroupName"]["Value"] == "mlplatform-eu-west-1-training-pipeline-models"
+    assert outputs["ModelPackageGroupName"]["Value"] == "mlplatform-eu-west-1-data-models"
 
 
 def test_prod_protects_the_training_stack(prod_platform):
@@ -296,43 +336,74 @@ def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
         nat_gateways=0,
         subnet_configuration=[ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
     )
-    defaults = dict(
+    pipeline = TrainingPipeline(
+        stack,
+        "Pipeline",
         image=ModelImage(stack, "Image"),
         data_store=DataStore(stack, "Data"),
+        registry=ModelRegistry(stack, "Registry"),
         vpc=vpc,
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         security_group=ec2.SecurityGroup(stack, "Group", vpc=vpc, allow_all_outbound=False),
+        props=TrainingPipelineProps(**props),
     )
-    return stack, TrainingPipeline(stack, "Pipeline", **{**defaults, **props})
+    return stack, pipeline
 
 
-def test_a_misconfigured_pipeline_names_every_problem_and_what_is_allowed():
-    with pytest.raises(ValueError) as raised:
-        pipeline_stack(
-            instance_type="m5.xlarge",
-            instance_count=0,
-            volume_size=cdk.Size.gibibytes(20000),
-            max_runtime=cdk.Duration.hours(3),
-            max_wait=cdk.Duration.hours(1),
-            hyperparameters={"k" * 300: "v"},
-            metric_definitions=[MetricDefinition("", "x")] + [MetricDefinition("m", "r")] * 40,
-            quality_gate=QualityGate("auc", 1.5),
-            model_package_group_name="models_v1",
-        )
-    message = str(raised.value)
-    for expected in (
-        "instance_type 'm5.xlarge' is not a SageMaker instance type; allowed: ml.<family>.<size>",
-        "instance_count 0 is not allowed; allowed: 1 to 100",
-        "volume_size 20000 GiB is not allowed; allowed: 1 to 16384 GiB",
-        "max_wait (3600 s) is shorter than max_runtime (10800 s); allowed: at least max_runtime",
-        "hyperparameter 'kkkk",
-        "41 metric_definitions; allowed: at most 40",
-        "metric definition '' is not allowed",
-        "quality_gate.threshold 1.5 is not allowed for auc; allowed: above 0 and at most 1",
-        "model_package_group_name 'models_v1' is not allowed; allowed: 1-63 letters, digits and hyphens",
-    ):
-        assert expected in message
-    assert message.startswith("TrainingPipeline Training/Pipeline is misconfigured:")
+def test_props_collect_every_problem_keyed_by_its_config_name():
+    props = TrainingPipelineProps(
+        instance_type="m5.xlarge",
+        instance_count=0,
+        volume_size_gb=20000,
+        max_runtime_seconds=3 * 3600,
+        max_wait_seconds=3600,
+        transform_instance_type="ml.c7g.large",
+        hyperparameters={"k" * 300: "v"},
+        metric_definitions=(MetricDefinition("", "x"), *[MetricDefinition("m", "r")] * 40),
+        quality_gate=QualityGate("auc", 1.5),
+        pipeline_name="training_v1",
+    )
+    assert [problem.key for problem in props.problems()] == [
+        "instance_type",
+        "transform_instance_type",
+        "instance_count",
+        "volume_size_gb",
+        "max_wait_seconds",
+        "hyperparameters." + "k" * 40,
+        "metric_definitions",
+        "metric_definitions[0]",
+        "quality_gate.threshold",
+        "pipeline_name",
+    ]
+    assert TrainingPipelineProps().problems() == []
+    assert (
+        str(props.problems()[-2])
+        == "quality_gate.threshold: 1.5 is not allowed (for auc); allowed: above 0 and at most 1"
+    )
+
+
+def test_a_misconfigured_pipeline_raises_once_with_every_problem():
+    with pytest.raises(InvalidInput) as raised:
+        pipeline_stack(instance_count=0, quality_gate=QualityGate("rmse", -1.0), max_wait_seconds=60)
+    assert [problem.key for problem in raised.value.problems] == [
+        "instance_count",
+        "max_wait_seconds",
+        "quality_gate.threshold",
+    ]
+    assert str(raised.value).startswith("TrainingPipeline Training/Pipeline (3 problem(s)):")
+
+
+def test_the_stack_maps_the_training_settings_onto_the_props_by_name(platform):
+    props = platform.stages["eu-west-1"].training.pipeline.props
+    (settings,) = [region.settings.training for region in platform.config.regions if region.region == "eu-west-1"]
+    mapped = [field.name for field in dataclasses.fields(props) if field.name in type(settings).model_fields]
+    assert len(mapped) == 9, "every setting the pipeline takes, under its cdk.json name"
+    for name in mapped:
+        actual, expected = getattr(props, name), getattr(settings, name)
+        if name == "quality_gate":
+            actual, expected = dataclasses.asdict(actual), expected.model_dump()
+        assert actual == expected, name
+    assert props.metric_definitions, "the container's metric definitions"
 
 
 def test_metric_definitions_are_read_from_the_containers_file_and_checked(tmp_path):

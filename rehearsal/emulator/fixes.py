@@ -36,6 +36,12 @@ S3
 KMS
 - A key with Tags cannot be created (template tags are not converted to KMS's shape) and its
   KeyPolicy object is stored as a dict where the API returns a JSON document.
+CloudFormation, named resources (training)
+- Creating a named resource that exists already fails with the Logs API's error (a log group) or
+  silently replaces it (a model package group), where CloudFormation fails the resource with its
+  handler's AlreadyExists message; ImportExistingResources (import of such
+  resources when they are retained and their names static) and DeploymentMode REVERT_DRIFT
+  (drift-aware change sets, which set what the template says on what has drifted) are ignored.
 CloudWatch Logs
 - A log group's KmsKeyId is dropped, its Arn attribute lacks the ":*" that CloudFormation returns,
   and a log group cannot be updated in place.
@@ -48,7 +54,9 @@ import fnmatch
 import json
 import re
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
@@ -67,6 +75,9 @@ from moto.kms.models import Key
 from moto.logs.models import LogGroup, logs_backends
 from moto.s3 import cloud_formation as s3_cloud_formation
 from moto.s3.models import FakeBucket, s3_backends
+from moto.sagemaker.models import sagemaker_backends
+
+from rehearsal.emulator.resources import SageMakerModelPackageGroup
 
 
 def apply() -> None:
@@ -81,6 +92,7 @@ def apply() -> None:
     _fix_bucket_policy_conditions()
     _fix_kms_key()
     _fix_log_group()
+    _fix_named_resources()
 
 
 # --- CloudFormation: change sets -------------------------------------------------------------
@@ -739,3 +751,211 @@ def _fix_log_group() -> None:
     LogGroup.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
     LogGroup.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
     LogGroup.get_cfn_attribute = get_cfn_attribute
+
+
+# --- CloudFormation: existing named resources, import and drift-aware change sets (training) --------
+#
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html
+
+
+@dataclass(frozen=True)
+class _NamedType:
+    """A resource type with a custom name: what creating, importing and reverting drift need to know of it."""
+
+    model: type
+    name_property: str
+    importable: bool
+    """Whether CloudFormation imports it automatically: its primary identifier is a property the template sets
+    (the resource type's schema; a read-only one, such as an ARN, rules that out)."""
+    exists: Callable[[str, str, str], bool]
+    """(account, Region, name): whether the named object exists outside CloudFormation's knowledge."""
+    adopt: Callable[[str, str, str, dict[str, Any]], Any]
+    """(account, Region, name, properties): the model of the existing object, as an import makes it the stack's."""
+    actual: Callable[[Any], dict[str, Any]]
+    """The properties a drift-aware change set compares with the template (absent ones count as None)."""
+    revert: Callable[[Any, dict[str, Any]], None]
+    """Sets those properties to the template's values."""
+
+
+def _log_group_exists(account_id: str, region_name: str, name: str) -> bool:
+    return name in logs_backends[account_id][region_name].groups
+
+
+def _revert_log_group(group: LogGroup, properties: dict[str, Any]) -> None:
+    group.retention_in_days = properties.get("RetentionInDays")
+    group.kms_key_id = properties.get("KmsKeyId")
+
+
+def _model_package_group_exists(account_id: str, region_name: str, name: str) -> bool:
+    return name in sagemaker_backends[account_id][region_name].model_package_groups
+
+
+NAMED_TYPES: dict[str, _NamedType] = {
+    "AWS::Logs::LogGroup": _NamedType(
+        model=LogGroup,
+        name_property="LogGroupName",
+        importable=True,
+        exists=_log_group_exists,
+        adopt=lambda account_id, region_name, name, _: logs_backends[account_id][region_name].groups[name],
+        actual=lambda group: {"RetentionInDays": group.retention_in_days, "KmsKeyId": group.kms_key_id},
+        revert=_revert_log_group,
+    ),
+    "AWS::SageMaker::ModelPackageGroup": _NamedType(
+        model=SageMakerModelPackageGroup,
+        name_property="ModelPackageGroupName",
+        # Its primary identifier is ModelPackageGroupArn, read-only.
+        importable=False,
+        exists=_model_package_group_exists,
+        adopt=SageMakerModelPackageGroup,
+        # Its description is create-only and its versions are not properties: nothing to revert.
+        actual=lambda group: {},
+        revert=lambda group, properties: None,
+    ),
+}
+"""Types of the platform's templates with custom names that may exist before their stack does."""
+
+
+class AlreadyExists(Exception):
+    """CloudFormation's resource handler error for a named resource that exists already."""
+
+    def __init__(self, resource_type: str, name: str) -> None:
+        super().__init__(
+            f"Resource handler returned message: \"Resource of type '{resource_type}' with identifier '{name}' "
+            f'already exists." (RequestToken: {uuid.uuid4()}, HandlerErrorCode: AlreadyExists)'
+        )
+
+
+@dataclass
+class _Execution:
+    stack_name: str
+    import_existing: bool
+    definitions: dict[str, Any]
+    imported: list[tuple[str, str, str]] = field(default_factory=list)
+    """(logical ID, type, name) of each resource imported."""
+
+
+_execution = threading.local()
+
+
+def _owned_by_a_stack(account_id: str, region_name: str, resource_type: str, name: str) -> bool:
+    for stack in cfn_models.cloudformation_backends[account_id][region_name].stacks.values():
+        for logical_id, resource in stack.resource_map._parsed_resources.items():
+            definition = stack.resource_map._resource_json_map.get(logical_id, {})
+            if definition.get("Type") == resource_type and getattr(resource, "name", None) == name:
+                return True
+    return False
+
+
+def _importable(definition: dict[str, Any], named: _NamedType) -> bool:
+    """AWS's conditions for importing automatically: an importable type, a static custom name, a Retain policy."""
+    return (
+        named.importable
+        and isinstance(definition.get("Properties", {}).get(named.name_property), str)
+        and definition.get("DeletionPolicy") in _RETAINED
+    )
+
+
+def _create_or_import(resource_type: str, named: _NamedType) -> None:
+    create = named.model.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(
+        cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        execution: _Execution | None = getattr(_execution, "current", None)
+        logical_id = kwargs.get("LogicalId", "")
+        if named.exists(account_id, region_name, resource_name):
+            definition = execution.definitions.get(logical_id, {}) if execution else {}
+            if not (
+                execution
+                and execution.import_existing
+                and _importable(definition, named)
+                and not _owned_by_a_stack(account_id, region_name, resource_type, resource_name)
+            ):
+                raise AlreadyExists(resource_type, resource_name)
+            execution.imported.append((logical_id, resource_type, resource_name))
+            # An import takes the object as it is; a drift-aware change set brings it to the template.
+            return named.adopt(account_id, region_name, resource_name, cloudformation_json["Properties"])
+        return create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    named.model.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+
+def _drifted(stack: cfn_models.Stack) -> list[tuple[Any, _NamedType, dict[str, Any]]]:
+    """(model, type, template properties) of the stack's resources whose actual state differs from the template."""
+    resource_map = stack.resource_map
+    drifted = []
+    for logical_id, model in resource_map._parsed_resources.items():
+        definition = resource_map._resource_json_map.get(logical_id, {})
+        named = NAMED_TYPES.get(definition.get("Type", ""))
+        if named is None or model is None:
+            continue
+        properties = parsing.clean_json(definition.get("Properties", {}), resource_map)
+        actual = named.actual(model)
+        if any(properties.get(key) != value for key, value in actual.items()):
+            drifted.append((model, named, properties))
+    return drifted
+
+
+def _change_set_options() -> None:
+    create_change_set = CloudFormationResponse.create_change_set
+    execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
+
+    def create(self: CloudFormationResponse) -> ActionResult:
+        result = create_change_set(self)
+        change_set = self.cloudformation_backend.change_sets[result.result["Id"]]  # type: ignore[index]
+        change_set.import_existing_resources = self._get_bool_param("ImportExistingResources", False)
+        change_set.deployment_mode = self._get_param("DeploymentMode")
+        if change_set.deployment_mode == "REVERT_DRIFT":
+            if change_set.change_set_type != "UPDATE":
+                raise ValidationError(message="DeploymentMode REVERT_DRIFT applies to existing stacks only")
+            if change_set.status == "FAILED" and _drifted(change_set.stack):
+                # The template is unchanged, but reverting the drift is a change.
+                change_set.status, change_set.execution_status, change_set.status_reason = (
+                    "CREATE_COMPLETE",
+                    "AVAILABLE",
+                    None,
+                )
+        return result
+
+    def execute(self: cfn_models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = _find_change_set(self, change_set_name, stack_name)
+        if change_set is None:
+            return execute_change_set(self, change_set_name, stack_name)
+        stack = change_set.stack
+        _execution.current = _Execution(
+            stack.name,
+            getattr(change_set, "import_existing_resources", False),
+            change_set.template_dict.get("Resources", {}),
+        )
+        revert_drift = getattr(change_set, "deployment_mode", None) == "REVERT_DRIFT"
+        try:
+            execute_change_set(self, change_set_name, stack_name)
+        finally:
+            imported = _execution.current.imported
+            _execution.current = None
+        for logical_id, resource_type, name in imported:
+            stack.events.append(
+                cfn_models.Event(
+                    stack_id=stack.stack_id,
+                    stack_name=stack.name,
+                    logical_resource_id=logical_id,
+                    physical_resource_id=name,
+                    resource_type=resource_type,
+                    resource_status="IMPORT_COMPLETE",
+                    resource_status_reason="Resource import completed",
+                    resource_properties=None,
+                )
+            )
+        if revert_drift and stack.status.endswith("_COMPLETE"):
+            for model, named, properties in _drifted(stack):
+                named.revert(model, properties)
+
+    CloudFormationResponse.create_change_set = create
+    cfn_models.CloudFormationBackend.execute_change_set = execute
+
+
+def _fix_named_resources() -> None:
+    for resource_type, named in NAMED_TYPES.items():
+        _create_or_import(resource_type, named)
+    _change_set_options()

@@ -12,6 +12,10 @@ SageMaker Pipelines
   steps take. A condition on pipeline parameters is evaluated with the execution's parameters; one
   on a step's output (an evaluation report, say), which no job produced, takes the branch that
   leads to the execution's last step if that is known, else its if-branch.
+- A job step's request is checked as SageMaker checks its Create*Job call: a VolumeKmsKeyId with an
+  instance type that has local NVMe storage fails the step, and the execution, with SageMaker's
+  ValidationException, as the step's failure reason (``job_request_error``); a parameter value
+  outside the parameter's EnumValues is refused when the execution starts.
 - How an execution ends is not something the emulator can know, so by default it ends as moto ends
   every execution: Succeeded, at once. ``POST /_rehearsal/sagemaker/pipeline-outcomes`` queues the
   outcome of a pipeline's next execution instead: its final status (Succeeded, Failed or Stopped),
@@ -54,6 +58,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import get_pipeline_execution_from_arn, get_pipeline_from_name
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from platform_contract.instance_types import InstanceType
 from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, PIPELINE_OUTCOMES_PATH
 
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
@@ -122,6 +127,8 @@ class PlannedStep:
     """For a Condition step: the branch taken."""
     error_message: str | None
     """For a Fail step: its error message, if the definition states it as text."""
+    request_error: str | None = None
+    """For a job step: why SageMaker refuses the job it requests, as the step's failure reason."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,12 @@ def _parameter_values(definition: dict[str, Any], given: list[dict[str, str]] | 
     for parameter in given or []:
         if parameter["Name"] not in declared:
             raise ValidationError(f"Pipeline parameter {parameter['Name']} is not defined by the pipeline.")
+        allowed = declared[parameter["Name"]].get("EnumValues")
+        if allowed and parameter["Value"] not in allowed:
+            raise ValidationError(
+                f"Value {parameter['Value']} of pipeline parameter {parameter['Name']} is not one of its "
+                f"EnumValues: {', '.join(allowed)}."
+            )
         values[parameter["Name"]] = parameter["Value"]
     return {name: _typed(value, declared[name].get("Type", "String")) for name, value in values.items()}
 
@@ -281,6 +294,7 @@ def _path(steps: list[dict[str, Any]], parameters: dict[str, Any], last_step: st
             description=step.get("Description"),
             condition_outcome=outcome,
             error_message=message if isinstance(message, str) else None,
+            request_error=job_request_error(step, parameters),
         )
         if outcome is not None:
             yield from _path(arguments.get("IfSteps" if outcome else "ElseSteps", []), parameters, last_step)
@@ -298,6 +312,11 @@ def plan_execution(definition: dict[str, Any], parameters: dict[str, Any], outco
                 f"it runs {', '.join(names)}."
             )
         path = path[: names.index(outcome.last_step) + 1]
+    refused = next((step for step in path if step.request_error or step.type == "Fail"), None)
+    if refused is not None and refused.request_error:
+        # SageMaker refuses the job, so the step fails whatever was queued.
+        path = path[: path.index(refused) + 1]
+        status, reason = "Failed", refused.request_error
     fail_step = next((step for step in path if step.type == "Fail"), None)
     if fail_step is not None:
         # Reaching a Fail step fails the execution, whatever else was queued.
@@ -305,6 +324,41 @@ def plan_execution(definition: dict[str, Any], parameters: dict[str, Any], outco
         status = "Failed"
         reason = reason or fail_step.error_message or f"The execution reached the Fail step {fail_step.name}."
     return ExecutionRun(tuple(path), status, reason, outcome.seconds_per_step, utcnow())
+
+
+# --- Pipeline job steps: what SageMaker's Create*Job refuses (training) -------------------------
+
+_JOB_RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Training": ("CreateTrainingJob", ("ResourceConfig",)),
+    "Transform": ("CreateTransformJob", ("TransformResources",)),
+    "Processing": ("CreateProcessingJob", ("ProcessingResources", "ClusterConfig")),
+}
+"""A job step's type: the call its execution makes and where that call's instance resources are."""
+
+
+def job_request_error(step: dict[str, Any], parameters: dict[str, Any]) -> str | None:
+    """Why SageMaker refuses the job ``step`` requests, as a pipeline reports it for the step; None if it does not.
+
+    Instance types with local NVMe storage encrypt it in hardware and take no volume key ("You can't request a
+    VolumeKmsKeyId when using an instance type with local storage": SageMaker API reference, ResourceConfig,
+    TransformResources, ProcessingClusterConfig).
+    """
+    action, path = _JOB_RESOURCES.get(step["Type"], ("", ()))
+    resources: Any = step.get("Arguments", {})
+    for key in path:
+        resources = resources.get(key, {})
+    if not path or not resources.get("VolumeKmsKeyId"):
+        return None
+    instance_type = _operand(resources.get("InstanceType"), parameters)
+    parsed = InstanceType.parse(instance_type) if isinstance(instance_type, str) else None
+    if parsed is None or not parsed.family.local_storage:
+        return None
+    return (
+        f"ClientError: Failed to invoke sagemaker:{action}. Error Details: An error occurred (ValidationException) "
+        f"when calling the {action} operation: Volume KMS key is not supported for instance type {instance_type}: "
+        "its local instance storage is encrypted in hardware. You can't request a VolumeKmsKeyId when using an "
+        "instance type with local storage."
+    )
 
 
 def _next_outcome(account_id: str, region_name: str, pipeline_name: str) -> Outcome:
