@@ -1,22 +1,35 @@
 """Reusable L3 constructs of the ML platform.
 
-Not named ``constructs``: a top-level package of that name would shadow the
-``constructs`` library that aws-cdk-lib imports.
+Not named ``constructs``: a top-level package of that name would shadow the ``constructs`` library that aws-cdk-lib
+imports.
+
+Exports load on first use: the props modules are standard library only, so that the config (and ``mlp`` through it)
+can read their defaults and rules without starting aws-cdk-lib's jsii runtime.
 """
 
-from ml_constructs.alert_topic import AlertTopic
-from ml_constructs.data_store import DataStore
-from ml_constructs.endpoint_alarms import EndpointAlarms
-from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint, TrafficRouting
-from ml_constructs.model_image import ModelImage
-from ml_constructs.model_registry import ModelRegistry
-from ml_constructs.pipeline_notifications import PipelineNotifications
-from ml_constructs.platform_dashboard import PlatformDashboard
-from ml_constructs.private_network import PrivateNetwork
-from ml_constructs.training_pipeline import TrainingPipeline
-from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
-from platform_contract.names import DataPrefix
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "AlertTopic": "ml_constructs.alert_topic",
+    "CapacitySchedule": "ml_constructs.model_endpoint",
+    "DataPrefix": "platform_contract.names",
+    "DataStore": "ml_constructs.data_store",
+    "EndpointAlarms": "ml_constructs.endpoint_alarms",
+    "MetricDefinition": "ml_constructs.training_pipeline_props",
+    "ModelEndpoint": "ml_constructs.model_endpoint",
+    "ModelImage": "ml_constructs.model_image",
+    "ModelRegistry": "ml_constructs.model_registry",
+    "PipelineNotifications": "ml_constructs.pipeline_notifications",
+    "PlatformDashboard": "ml_constructs.platform_dashboard",
+    "PrivateNetwork": "ml_constructs.private_network",
+    "QualityGate": "ml_constructs.training_pipeline_props",
+    "TrafficRouting": "ml_constructs.model_endpoint",
+    "TrainingPipeline": "ml_constructs.training_pipeline",
+    "TrainingPipelineProps": "ml_constructs.training_pipeline_props",
+}
 __all__ = [
     "AlertTopic",
     "CapacitySchedule",
@@ -35,3 +48,23 @@ __all__ = [
     "TrainingPipeline",
     "TrainingPipelineProps",
 ]
+
+if TYPE_CHECKING:
+    from ml_constructs.alert_topic import AlertTopic
+    from ml_constructs.data_store import DataStore
+    from ml_constructs.endpoint_alarms import EndpointAlarms
+    from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint, TrafficRouting
+    from ml_constructs.model_image import ModelImage
+    from ml_constructs.model_registry import ModelRegistry
+    from ml_constructs.pipeline_notifications import PipelineNotifications
+    from ml_constructs.platform_dashboard import PlatformDashboard
+    from ml_constructs.private_network import PrivateNetwork
+    from ml_constructs.training_pipeline import TrainingPipeline
+    from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
+    from platform_contract.names import DataPrefix
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ml_constructs' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -10,6 +10,7 @@ the key of the field it concerns, so the loader can name the cdk.json key path.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -17,6 +18,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ml_constructs.pipeline_definition import QualityMetric
+from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
 from platform_config.schedules import ScheduleTarget, schedule_problem
 from platform_contract.instance_types import InstanceUse, instance_type_problems
@@ -146,31 +149,25 @@ class DataSettings(_Section):
 
 
 class QualityGateSettings(_Section):
-    """The metric a newly trained model must reach before it is registered."""
+    """The metric a newly trained model must reach before it is registered: ``QualityGate``'s fields, defaults and
+    rules (ml_constructs/training_pipeline_props.py)."""
 
-    metric: Literal["auc", "accuracy", "rmse", "mae"] = "auc"
-    """Evaluation metric; auc and accuracy must reach the threshold, rmse and mae stay at or under it. Default: auc."""
-    threshold: float = Field(0.75, gt=0)
-    """Default: 0.75."""
+    metric: QualityMetric = QualityGate.metric
+    threshold: float = QualityGate.threshold
 
 
 class TrainingSettings(_Section):
-    """How the Region's training pipeline trains and tests models."""
+    """How the Region's training pipeline trains and tests models. The pipeline's settings are
+    ``TrainingPipelineProps``'s fields, with its defaults and rules (ml_constructs/training_pipeline_props.py);
+    the config adds what only it knows: the image's hyperparameters and accelerators, and the retraining schedule."""
 
-    instance_type: TrainingInstanceType = "ml.m5.xlarge"
-    """Default: ml.m5.xlarge."""
-    instance_count: int = Field(1, ge=1, le=100)
-    """Default: 1. More than one trains with the container's distributed mode."""
-    volume_size_gb: int = Field(30, ge=1, le=16384)
-    """Default: 30."""
-    use_spot_instances: bool = True
-    """Managed spot training, resuming from checkpoints. Default: true."""
-    max_runtime_seconds: PositiveSeconds = 3600
-    """Default: 3600."""
-    max_wait_seconds: PositiveSeconds = 7200
-    """Time to wait for spot capacity plus training; at least max_runtime_seconds. Default: 7200."""
-    transform_instance_type: EvaluationInstanceType = "ml.m5.large"
-    """Instance type of the batch-transform evaluation. Default: ml.m5.large."""
+    instance_type: TrainingInstanceType = TrainingPipelineProps.instance_type
+    instance_count: int = TrainingPipelineProps.instance_count
+    volume_size_gb: int = TrainingPipelineProps.volume_size_gb
+    use_spot_instances: bool = TrainingPipelineProps.use_spot_instances
+    max_runtime_seconds: int = TrainingPipelineProps.max_runtime_seconds
+    max_wait_seconds: PositiveSeconds = TrainingPipelineProps.max_wait_seconds
+    transform_instance_type: EvaluationInstanceType = TrainingPipelineProps.transform_instance_type
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     """Passed to the container as strings and checked against its contract (training_code/contract.json), which
     requires target_column and task. Default: none (the container's defaults for the others)."""
@@ -178,17 +175,14 @@ class TrainingSettings(_Section):
     retrain_schedule: RetrainSchedule | None = None
     """EventBridge schedule that starts the pipeline. Default: none (no scheduled retraining)."""
 
+    def pipeline_props(self, **more: Any) -> TrainingPipelineProps:
+        """The pipeline's props from these settings, with ``more`` props the config does not hold."""
+        settings = self.model_dump(include=_PIPELINE_SETTINGS)
+        return TrainingPipelineProps(**settings, quality_gate=QualityGate(**self.quality_gate.model_dump()), **more)
+
     def problems(self, context: Context) -> list[Problem]:
         problems = [problem.under("hyperparameters") for problem in hyperparameter_problems(self.hyperparameters)]
-        if self.use_spot_instances and self.max_wait_seconds < self.max_runtime_seconds:
-            problems.append(
-                Problem(
-                    "max_wait_seconds",
-                    self.max_wait_seconds,
-                    f"at least max_runtime_seconds ({self.max_runtime_seconds}) with spot instances",
-                )
-            )
-        return problems
+        return problems + self.pipeline_props().problems()
 
 
 class TrafficShiftingSettings(_Section):
@@ -202,6 +196,12 @@ class TrafficShiftingSettings(_Section):
     """Baking time after each step while the rollback alarms watch. Default: 300."""
     termination_wait_seconds: int = Field(120, ge=0, le=3600)
     """Time the old fleet is kept after the shift. Default: 120."""
+
+
+# Settings that are the pipeline's props by name; the quality gate is a section of its own.
+_PIPELINE_SETTINGS = {field.name for field in dataclasses.fields(TrainingPipelineProps)} & set(
+    TrainingSettings.model_fields
+) - {"quality_gate"}
 
 
 class ScheduledCapacitySettings(_Section):

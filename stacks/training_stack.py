@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
@@ -16,9 +14,7 @@ from ml_constructs import (
     ModelRegistry,
     PipelineNotifications,
     PrivateNetwork,
-    QualityGate,
     TrainingPipeline,
-    TrainingPipelineProps,
 )
 from ml_constructs.log_retention import retention_days
 from ml_constructs.model_image import TRAINING_CODE_DIR
@@ -26,8 +22,6 @@ from platform_config import RegionConfig
 from platform_contract.names import Output
 
 METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
-# Props fields are named as the training settings; the quality gate is a section of its own.
-_PIPELINE_SETTINGS = {field.name for field in dataclasses.fields(TrainingPipelineProps)} - {"quality_gate"}
 
 
 class TrainingStack(Stack):
@@ -64,11 +58,7 @@ class TrainingStack(Stack):
             security_group=network.add_workload_security_group(
                 self, "JobSecurityGroup", description="SageMaker training, processing and transform jobs"
             ),
-            props=TrainingPipelineProps(
-                **training.model_dump(include=_PIPELINE_SETTINGS),
-                quality_gate=QualityGate(**training.quality_gate.model_dump()),
-                metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
-            ),
+            props=training.pipeline_props(metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE)),
             log_retention=retention_days(config.settings.log_retention_days),
         )
         self.notifications = PipelineNotifications(

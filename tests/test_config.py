@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,7 @@ BAD_INPUTS: dict[str, BadInput] = {
         "defaults.training.max_wait_seconds",
         3600,
         f"{D}.training.max_wait_seconds",
-        "3600 is not allowed; allowed: at least max_runtime_seconds (7200) with spot instances",
+        "3600 is not allowed (spot training waits for capacity and then runs); allowed: at least max_runtime_seconds",
         {"defaults.training.max_runtime_seconds": 7200},
     ),
     "spot that is neither true nor false": BadInput(
@@ -753,3 +754,17 @@ def test_keys_sagemaker_adds_to_hyperparameters_are_not_refused() -> None:
     config = base_config()
     config["defaults"]["training"]["hyperparameters"]["_tuning_objective_metric"] = "validation:auc"
     assert load_platform_config({"platform": config}).regions
+
+
+def test_the_config_reads_construct_defaults_without_starting_aws_cdk_lib() -> None:
+    # mlp reads the config on every command; aws-cdk-lib's jsii runtime would add seconds to each.
+    probe = "import sys, platform_config; raise SystemExit('aws_cdk' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_training_settings_default_to_the_pipeline_props_and_map_onto_them_by_name() -> None:
+    from ml_constructs import TrainingPipelineProps
+
+    training = load_platform_config({"platform": base_config()}).regions[0].settings.training
+    assert training.pipeline_props() == TrainingPipelineProps(hyperparameters=training.hyperparameters)
