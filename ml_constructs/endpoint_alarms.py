@@ -8,6 +8,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ml_constructs.compliance import acknowledge
 from ml_constructs.model_endpoint import ModelEndpoint
 
 _ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -19,7 +20,11 @@ _GAP_KEEPS_STATE = cloudwatch.TreatMissingData.IGNORE
 
 
 class EndpointAlarms(Construct):
-    """Alarms on one endpoint's metrics that notify ``topic`` when they fire and when they recover.
+    """Alarms on one endpoint's metrics; one of them, the composite ``Unhealthy``, pages ``topic``.
+
+    One incident is one page: the composite notifies ``topic`` when it fires and when it recovers, and every
+    other alarm (the endpoint's rollback alarms included) has no actions of its own. They show on the
+    dashboard, and the composite's rule names which of them fired.
 
     Every alarm is built from the endpoint's ``metric_*()`` helpers and evaluates ``datapoints_to_alarm`` of
     ``evaluation_periods`` periods of length ``period``:
@@ -33,13 +38,15 @@ class EndpointAlarms(Construct):
       × 60 × ``invocations_per_instance_percent_of_max`` % per minute, scaled to the period (the metric is a Sum).
     * ``InstanceCountAtMax``: the instance count derived from Invocations ÷ InvocationsPerInstance reached
       ``max_capacity``, so autoscaling has no room left (the ratio is not always whole, hence max − ½).
-    * ``Unhealthy`` (composite): errors, latency, memory or disk, or saturation (near the maximum load per
-      instance while at the maximum instance count).
+    * ``Unhealthy`` (composite): errors, latency, memory or disk, saturation (near the maximum load per
+      instance while at the maximum instance count), or one of the endpoint's rollback alarms, which watch the
+      same errors and latency over a shorter window and so are the first to fire.
 
-    The endpoint's rollback alarms notify ``topic`` as well.
+    ``ClientErrorRate``, ``CpuUtilization`` and either saturation alarm alone do not page: callers' bad requests,
+    and load the endpoint still serves within its latency, are for the dashboard.
 
     :param endpoint: the endpoint to watch. Required.
-    :param topic: receives alarm and OK notifications. Required.
+    :param topic: receives the composite's alarm and OK notifications. Required.
     :param max_requests_per_second_per_instance: measured sustainable load of one instance. Required.
     :param server_error_rate_percent: Default: 1.
     :param client_error_rate_percent: Default: 5.
@@ -179,12 +186,20 @@ class EndpointAlarms(Construct):
                 *(self.server_error_rate, self.model_latency, self.overhead_latency),
                 *(self.memory_utilization, self.disk_utilization),
                 cloudwatch.AlarmRule.all_of(self.invocations_per_instance, self.instance_count_at_max),
+                *endpoint.rollback_alarms,
             ),
         )
         notify = cloudwatch_actions.SnsAction(topic)
-        for alarm in (*self.alarms, *endpoint.rollback_alarms):
-            alarm.add_alarm_action(notify)
-            alarm.add_ok_action(notify)
+        self.unhealthy.add_alarm_action(notify)
+        self.unhealthy.add_ok_action(notify)
+        for alarm in (*self.alarms[:-1], *endpoint.rollback_alarms):
+            for pack in ("NIST.800.53.R5", "HIPAA.Security"):
+                acknowledge(
+                    alarm,
+                    f"{pack}::{pack}-CloudWatchAlarmAction",
+                    f"Shown on the Region's dashboard; it pages through the composite alarm {self.unhealthy.node.id} "
+                    "when it is part of an incident, so that one incident sends one page, not one per alarm.",
+                )
 
     @property
     def alarms(self) -> tuple[cloudwatch.AlarmBase, ...]:

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aws_cdk import ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -33,9 +34,18 @@ INVOCATION_NAMESPACE = "AWS/SageMaker"
 """Invocation, error and latency metrics, published by SageMaker per endpoint and variant."""
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 """CPU, memory and disk utilization of the endpoint's instances."""
+LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+"""SageMaker writes an endpoint's container logs to the log group of this prefix and the endpoint's name
+(https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html)."""
+# Endpoint names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html).
+_ENDPOINT_NAME_LENGTH = 63
 
-# SageMaker's limits: a canary is at most half the fleet, a linear step 10-50 % of it.
+# SageMaker's limits: a canary is at most half the variant's instance count, a linear step 10-50 % of it
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html).
 _CANARY_PERCENT_RANGE = (1, 50)
+# A step is at least one instance and at most half the fleet, so a fleet must have two instances to be split.
+SPLITTABLE_FLEET = 2
 _LINEAR_STEP_PERCENT_RANGE = (10, 50)
 _MAXIMUM_EXECUTION_TIMEOUT_RANGE = (600, 28800)
 _MAXIMUM_WAIT_SECONDS = 3600
@@ -52,10 +62,11 @@ class TrafficRouting:
     """How a blue/green update moves traffic from the old fleet to the new one.
 
     ``canary``: ``percent`` of the capacity first, the rest after ``wait``. ``linear``: ``percent`` per step,
-    ``wait`` between steps. The rollback alarms watch every step.
+    ``wait`` between steps. ``all_at_once``: every request moves to the new fleet at once, which then bakes for
+    ``wait`` before the old fleet goes (``percent`` is 100). The rollback alarms watch every step.
     """
 
-    mode: Literal["canary", "linear"]
+    mode: Literal["canary", "linear", "all_at_once"]
     percent: int
     wait: Duration
 
@@ -67,13 +78,34 @@ class TrafficRouting:
     def linear(cls, percent: int, wait: Duration) -> TrafficRouting:
         return cls("linear", percent, wait)
 
+    @classmethod
+    def all_at_once(cls, wait: Duration) -> TrafficRouting:
+        return cls("all_at_once", 100, wait)
+
+    @property
+    def splits_the_fleet(self) -> bool:
+        """Whether a share of the new fleet takes traffic while the old fleet serves the rest."""
+        return self.mode != "all_at_once"
+
+    def for_fleet(self, smallest_instance_count: int) -> TrafficRouting:
+        """This routing, or all at once with the same baking where the fleet may be too small to split.
+
+        SageMaker sizes a canary or linear step in instances, at most half of the variant's instance count, so a
+        one-instance fleet cannot be split; all at once keeps the baking and the rollback alarms.
+        """
+        if self.splits_the_fleet and smallest_instance_count < SPLITTABLE_FLEET:
+            return TrafficRouting.all_at_once(self.wait)
+        return self
+
     @property
     def steps(self) -> int:
         """Traffic shifts that are each followed by a baking time of ``wait``."""
-        return 1 if self.mode == "canary" else math.ceil(100 / self.percent)
+        return math.ceil(100 / self.percent) if self.mode == "linear" else 1
 
     def problems(self) -> list[str]:
         """What SageMaker would reject, each with what is allowed."""
+        if not self.splits_the_fleet:
+            return self._wait_problems()
         low, high = _CANARY_PERCENT_RANGE if self.mode == "canary" else _LINEAR_STEP_PERCENT_RANGE
         found = []
         if not low <= self.percent <= high:
@@ -81,9 +113,12 @@ class TrafficRouting:
                 f"{self.mode} traffic routing moves {self.percent}% of the capacity per step; "
                 f"allowed: {low}-{high}% (SageMaker's limit for {self.mode} steps)"
             )
+        return found + self._wait_problems()
+
+    def _wait_problems(self) -> list[str]:
         if not 0 <= self.wait.to_seconds() <= _MAXIMUM_WAIT_SECONDS:
-            found.append(f"traffic routing wait is {self.wait.to_seconds()} s; allowed: 0-{_MAXIMUM_WAIT_SECONDS} s")
-        return found
+            return [f"traffic routing wait is {self.wait.to_seconds()} s; allowed: 0-{_MAXIMUM_WAIT_SECONDS} s"]
+        return []
 
     def render(self) -> sagemaker.CfnEndpoint.TrafficRoutingConfigProperty:
         """The TrafficRoutingConfiguration of the endpoint's blue/green update policy."""
@@ -122,14 +157,23 @@ class ModelEndpoint(Construct):
 
     Updates deploy without manual steps because of how the resources depend on each other:
 
-    * Model, endpoint config and endpoint have names generated by CloudFormation, so a changed model or config
-      is a new resource that is created before the old one is deleted.
+    * Model and endpoint config have names generated by CloudFormation, so a changed model or config is a new
+      resource that is created before the old one is deleted.
     * A new model (new package version, artifact or image) or new capacity settings update the endpoint in
       place with ``UpdateEndpoint``: a blue/green deployment with traffic shifting, watched by the rollback
       alarms. ``RetainAllVariantProperties`` keeps the instance count the autoscaler has reached, so a
-      deployment never scales a busy endpoint back to its initial count; only ``DesiredWeight`` is excluded,
-      since the template owns the variant's traffic weight. SageMaker accepts such updates while the variant
-      is registered with Application Auto Scaling, and the variant name stays the same, as blue/green requires.
+      deployment never scales a busy endpoint back to its initial count; ``DesiredWeight`` is excluded, since
+      the template owns the variant's traffic weight, and so is ``DesiredInstanceCount`` where nothing
+      autoscales the fleet, so that a new ``min_capacity`` reaches it. SageMaker accepts such updates while
+      the variant is registered with Application Auto Scaling, and the variant name stays the same, as
+      blue/green requires.
+    * A canary or linear step is a share of the fleet's instances, at most half of them, so a fleet that may
+      run a single instance (``min_capacity`` or a schedule's minimum of 1) is updated all at once instead,
+      baking ``traffic_routing.wait`` under the same rollback alarms (``self.traffic_routing`` says which).
+    * The endpoint's name is derived from its construct path, which contains the instance type, so that its
+      log group (``/aws/sagemaker/Endpoints/<name>``, with ``log_retention`` and the Region's key) exists
+      before SageMaker starts the endpoint and writes to it; SageMaker would otherwise create the group
+      itself, without retention or key, and CloudFormation could then not create it.
     * A new instance type is the one change SageMaker refuses on a registered variant (the registration would
       have to be removed first, which CloudFormation has no resource for: aws-cdk issue 29626). The endpoint's
       construct ID therefore contains the instance type: a new type creates a new endpoint next to the old one.
@@ -162,7 +206,8 @@ class ModelEndpoint(Construct):
     :param scale_in_cooldown: longer than ``scale_out_cooldown``. Default: 10 minutes.
     :param capacity_schedules: scheduled changes of the bounds. Default: none.
     :param data_capture_sampling_percent: share of requests and responses captured. Default: 20.
-    :param traffic_routing: Default: a 10 % canary that bakes for 5 minutes.
+    :param traffic_routing: Default: a 10 % canary that bakes for 5 minutes; all at once with the same baking
+        for a fleet that may run a single instance.
     :param termination_wait: time the old fleet is kept after the last shift. Default: 2 minutes.
     :param maximum_execution_timeout: limit of a whole deployment. Default: the baking time of every step plus
         ``termination_wait`` plus one hour to provision the new fleet.
@@ -170,6 +215,7 @@ class ModelEndpoint(Construct):
     :param rollback_model_latency_p99_ms: p99 model latency that rolls a deployment back. Default: 250.
     :param vcpus_per_instance: vCPUs of ``instance_type``, which scale CPUUtilization (summed over vCPUs).
         Default: derived from the size (large 2, xlarge 4, Nxlarge 4N); required where that rule fails.
+    :param log_retention: retention of the endpoint's log group. Default: one year.
     """
 
     VARIANT_NAME = "AllTraffic"
@@ -202,6 +248,7 @@ class ModelEndpoint(Construct):
         rollback_server_error_rate_percent: float = 1.0,
         rollback_model_latency_p99_ms: float = 250.0,
         vcpus_per_instance: int | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, id)
         subnets = select_subnets(vpc, vpc_subnets)
@@ -211,7 +258,9 @@ class ModelEndpoint(Construct):
         self.max_capacity = max_capacity
         self.autoscaling = max_capacity > min_capacity or bool(capacity_schedules)
         self.vcpus_per_instance = vcpus_per_instance or (parsed_type and parsed_type.vcpus)
-        baking = traffic_routing.wait.to_seconds() * traffic_routing.steps + termination_wait.to_seconds()
+        smallest_fleet = min([min_capacity, *(window.min_capacity for window in capacity_schedules)])
+        self.traffic_routing = traffic_routing.for_fleet(smallest_fleet)
+        baking = self.traffic_routing.wait.to_seconds() * self.traffic_routing.steps + termination_wait.to_seconds()
         timeout = maximum_execution_timeout or Duration.seconds(
             max(_MAXIMUM_EXECUTION_TIMEOUT_RANGE[0], baking + _PROVISIONING_ALLOWANCE.to_seconds())
         )
@@ -239,6 +288,23 @@ class ModelEndpoint(Construct):
             for purpose in ("RollbackServerErrorRate", "RollbackModelLatency")
         }
 
+        fleet = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", instance_type))
+        # Named after the instance type, so that a new type creates a new endpoint (see the class docstring);
+        # a type known only at deploy time cannot be part of the ID.
+        endpoint_id = "Endpoint" if _is_unresolved(instance_type) else fleet
+        name = (
+            Names.unique_resource_name(self, separator="-", max_length=_ENDPOINT_NAME_LENGTH - len(endpoint_id) - 1)
+            + f"-{endpoint_id}"
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            f"{endpoint_id}Logs",
+            log_group_name=LOG_GROUP_PREFIX + name,
+            retention=log_retention,
+            encryption_key=data_store.key,
+            # SageMaker writes here only while the endpoint exists; the Serving stack holds no state.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         self.role = iam.Role(
             self,
             "ExecutionRole",
@@ -308,22 +374,22 @@ class ModelEndpoint(Construct):
                     "module encrypts; SageMaker rejects a KMS volume key for such instance types.",
                 )
 
-        fleet = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", instance_type))
+        # The template, not a manual UpdateEndpointWeightsAndCapacities call, owns the traffic weight; the
+        # instance count belongs to the autoscaler where there is one
+        # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html).
+        excluded = ["DesiredWeight"] if self.autoscaling else ["DesiredWeight", "DesiredInstanceCount"]
         self.cfn_endpoint = sagemaker.CfnEndpoint(
             self,
-            # Named after the instance type, so that a new type creates a new endpoint (see the class docstring);
-            # a type known only at deploy time cannot be part of the ID.
-            "Endpoint" if _is_unresolved(instance_type) else fleet,
+            endpoint_id,
+            endpoint_name=name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             retain_all_variant_properties=True,
-            # The template, not a manual UpdateEndpointWeightsAndCapacities call, owns the traffic weight;
-            # only the instance count belongs to the autoscaler.
             exclude_retained_variant_properties=[
-                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
+                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=name) for name in excluded
             ],
             deployment_config=sagemaker.CfnEndpoint.DeploymentConfigProperty(
                 blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-                    traffic_routing_configuration=traffic_routing.render(),
+                    traffic_routing_configuration=self.traffic_routing.render(),
                     termination_wait_in_seconds=int(termination_wait.to_seconds()),
                     maximum_execution_timeout_in_seconds=int(timeout.to_seconds()),
                 ),
@@ -334,6 +400,9 @@ class ModelEndpoint(Construct):
                 ),
             ),
         )
+        # SageMaker creates the group when the endpoint starts unless it exists: make it exist first.
+        self.cfn_endpoint.node.add_dependency(self.log_group)
+        # The attribute, not the name: what refers to the endpoint (the scalable target) waits for it.
         self.endpoint_name: str = self.cfn_endpoint.attr_endpoint_name
         self.endpoint_arn: str = self.cfn_endpoint.attr_endpoint_arn
         self.variant_name = self.VARIANT_NAME
@@ -523,15 +592,8 @@ class ModelEndpoint(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="EndpointLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/sagemaker/Endpoints/*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[self.log_group.log_group_arn],
             )
         )
         self.role.add_to_principal_policy(
@@ -570,9 +632,6 @@ class ModelEndpoint(Construct):
                 "model artifacts get keys generated by the training pipeline.",
                 f"/{DataPrefix.CAPTURE.value}*": "Data capture writes under the capture/ prefix of the Region's bucket "
                 "only, with keys SageMaker generates per endpoint, variant and hour.",
-                ":log-group:/aws/sagemaker/Endpoints/*": "The endpoint's name, and with it its log group's, is "
-                "generated when CloudFormation creates the endpoint, after this role must already work; the model runs "
-                "network-isolated, so only SageMaker itself uses these credentials.",
                 **NETWORK_INTERFACE_WILDCARD_REASONS,
             },
         )

@@ -4,6 +4,7 @@ and the update-safe shape of the endpoint."""
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -11,6 +12,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
@@ -100,7 +102,7 @@ BAD_PROPS = {
         "traffic routing wait is 60 s; allowed: at least 120 s, the time the rollback alarms need to trip",
     ),
     "baking longer than SageMaker allows a deployment": (
-        dict(traffic_routing=TrafficRouting.linear(10, cdk.Duration.hours(1))),
+        dict(min_capacity=2, traffic_routing=TrafficRouting.linear(10, cdk.Duration.hours(1))),
         "maximum_execution_timeout is 39720 s for 36120 s of baking and termination wait; allowed: 600-28800 s",
     ),
     "timeout shorter than the baking": (
@@ -214,6 +216,77 @@ def test_burstable_instances_serve_without_autoscaling():
     assert resources_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy") == {}
 
 
+def _update_policy(stack: cdk.Stack) -> dict:
+    _, endpoint = one(Template.from_stack(stack), "AWS::SageMaker::Endpoint")
+    return endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+
+
+@pytest.mark.parametrize(
+    "fleet",
+    [
+        dict(min_capacity=1, max_capacity=4),
+        dict(
+            min_capacity=2,
+            capacity_schedules=[CapacitySchedule("night", appscaling.Schedule.expression("cron(0 20 * * ? *)"), 1, 2)],
+        ),
+    ],
+    ids=["one instance at least", "one instance at night"],
+)
+@pytest.mark.parametrize(
+    "routing", [TrafficRouting.canary(10, cdk.Duration.minutes(4)), TrafficRouting.linear(25, cdk.Duration.minutes(4))]
+)
+def test_a_fleet_that_may_run_one_instance_is_updated_all_at_once_with_the_same_baking(fleet, routing):
+    """SageMaker refuses a canary or linear step larger than half the variant's instances; one cannot be halved."""
+    stack, endpoint = endpoint_stack(traffic_routing=routing, **fleet)
+    policy = _update_policy(stack)
+    assert policy["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 240}
+    assert policy["MaximumExecutionTimeoutInSeconds"] == 240 + 120 + 3600
+    assert endpoint.traffic_routing == TrafficRouting.all_at_once(routing.wait)
+    rollback = _endpoint_properties(stack)["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert len(rollback) == 2
+
+
+def test_a_fleet_of_two_instances_keeps_its_canary():
+    stack, _ = endpoint_stack(min_capacity=2, traffic_routing=TrafficRouting.canary(10, cdk.Duration.minutes(4)))
+    assert _update_policy(stack)["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+
+
+def _endpoint_properties(stack: cdk.Stack) -> dict:
+    return one(Template.from_stack(stack), "AWS::SageMaker::Endpoint")[1]["Properties"]
+
+
+def test_an_autoscaled_fleet_keeps_the_instance_count_the_autoscaler_reached():
+    stack, _ = endpoint_stack(min_capacity=1, max_capacity=4)
+    assert _endpoint_properties(stack)["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
+
+
+def test_a_fleet_without_autoscaling_takes_its_instance_count_from_the_template():
+    """Nothing else sets its count, so a new min_capacity must reach it on update."""
+    stack, endpoint = endpoint_stack(instance_type="ml.t2.medium", min_capacity=2, max_capacity=2)
+    properties = _endpoint_properties(stack)
+    assert not endpoint.autoscaling
+    assert properties["RetainAllVariantProperties"] is True
+    assert properties["ExcludeRetainedVariantProperties"] == [
+        {"VariantPropertyType": "DesiredWeight"},
+        {"VariantPropertyType": "DesiredInstanceCount"},
+    ]
+
+
+def test_the_endpoint_log_group_exists_before_the_endpoint_with_retention_and_key():
+    stack, _ = endpoint_stack(log_retention=logs.RetentionDays.ONE_MONTH)
+    template = Template.from_stack(stack)
+    group_id, group = one(template, "AWS::Logs::LogGroup")
+    endpoint_id, definition = one(template, "AWS::SageMaker::Endpoint")
+    name = definition["Properties"]["EndpointName"]
+    assert name.endswith("-MlM5Large") and len(name) <= 63
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
+    assert group["Properties"]["LogGroupName"] == f"/aws/sagemaker/Endpoints/{name}"
+    assert group["Properties"]["RetentionInDays"] == 30
+    assert "DataKey" in json.dumps(group["Properties"]["KmsKeyId"])
+    assert group["DeletionPolicy"] == "Delete"
+    assert group_id in definition["DependsOn"]
+
+
 def test_model_artifact_is_served_with_the_bundled_image():
     stack, _ = endpoint_stack(model_package_arn=None, model_data_url="s3://bucket/models/churn/model.tar.gz")
     _, model = one(Template.from_stack(stack), "AWS::SageMaker::Model")
@@ -226,11 +299,12 @@ def test_model_artifact_is_served_with_the_bundled_image():
 
 def test_linear_routing_and_schedules_are_rendered():
     stack, _ = endpoint_stack(
+        min_capacity=2,
         max_capacity=6,
         traffic_routing=TrafficRouting.linear(25, cdk.Duration.minutes(3)),
         capacity_schedules=[
-            CapacitySchedule("night", appscaling.Schedule.expression("cron(0 20 * * ? *)"), 1, 2),
-            CapacitySchedule("day", appscaling.Schedule.expression("cron(0 6 * * ? *)"), 1, 6),
+            CapacitySchedule("night", appscaling.Schedule.expression("cron(0 20 * * ? *)"), 2, 2),
+            CapacitySchedule("day", appscaling.Schedule.expression("cron(0 6 * * ? *)"), 2, 6),
         ],
     )
     template = Template.from_stack(stack)
@@ -247,12 +321,12 @@ def test_linear_routing_and_schedules_are_rendered():
         {
             "ScheduledActionName": "night",
             "Schedule": "cron(0 20 * * ? *)",
-            "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2},
+            "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 2},
         },
         {
             "ScheduledActionName": "day",
             "Schedule": "cron(0 6 * * ? *)",
-            "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 6},
+            "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 6},
         },
     ]
 
