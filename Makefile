@@ -40,10 +40,11 @@ synth: setup
 	$(CDK) synth '$(STACKS)' --quiet $(CDK_ARGS)
 	python -m scripts.lint_templates cdk.out
 
-## Deploy exactly one Region from the templates that passed the gates: make deploy REGION=eu-west-1
-deploy: synth
+## Deploy exactly one Region from the templates that passed the gates, as mlp promote does (operator_cli/deploy.py):
+## make deploy REGION=eu-west-1. The account and environment come from cdk.json, never from CDK_ARGS.
+deploy: setup
 	test -n "$(REGION)" || { echo "usage: make deploy REGION=<region> [CDK_ARGS=...]"; exit 2; }
-	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/*'
+	mlp deploy --region $(REGION) $(CDK_ARGS)
 
 ## The test suite (what CI runs).
 test: setup-dev

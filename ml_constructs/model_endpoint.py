@@ -404,6 +404,7 @@ class ModelEndpoint(Construct):
         self.cfn_endpoint.node.add_dependency(self.log_group)
         # The attribute, not the name: what refers to the endpoint (the scalable target) waits for it.
         self.endpoint_name: str = self.cfn_endpoint.attr_endpoint_name
+        self.endpoint_config_name: str = self.endpoint_config.attr_endpoint_config_name
         self.endpoint_arn: str = self.cfn_endpoint.attr_endpoint_arn
         self.variant_name = self.VARIANT_NAME
 

@@ -114,5 +114,7 @@ class ServingStack(Stack):
         )
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
         CfnOutput(self, Output.ENDPOINT_NAME.value, value=self.endpoint.endpoint_name)
+        # What the endpoint must run once a deploy is complete; SageMaker may have rolled the update back.
+        CfnOutput(self, Output.ENDPOINT_CONFIG_NAME.value, value=self.endpoint.endpoint_config_name)
         CfnOutput(self, Output.VARIANT_NAME.value, value=self.endpoint.variant_name)
         CfnOutput(self, Output.DASHBOARD_NAME.value, value=self.dashboard.dashboard_name)
