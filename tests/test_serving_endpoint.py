@@ -276,7 +276,7 @@ def test_the_endpoint_log_group_exists_before_the_endpoint_with_retention_and_ke
     stack, _ = endpoint_stack(log_retention=logs.RetentionDays.ONE_MONTH)
     template = Template.from_stack(stack)
     group_id, group = one(template, "AWS::Logs::LogGroup")
-    endpoint_id, definition = one(template, "AWS::SageMaker::Endpoint")
+    _, definition = one(template, "AWS::SageMaker::Endpoint")
     name = definition["Properties"]["EndpointName"]
     assert name.endswith("-MlM5Large") and len(name) <= 63
     assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
