@@ -115,11 +115,8 @@ def verify_rollout(aws: boto3.Session, region: str) -> None:
         alarm["AlarmName"]
         for alarm in endpoint.get("LastDeploymentConfig", {}).get("AutoRollbackConfiguration", {}).get("Alarms", [])
     ]
-    firing = (
-        aws.client("cloudwatch").describe_alarms(AlarmNames=watched, StateValue="ALARM")["MetricAlarms"]
-        if watched
-        else []
-    )
+    described = aws.client("cloudwatch").describe_alarms(AlarmNames=watched)["MetricAlarms"] if watched else []
+    firing = [alarm for alarm in described if alarm["StateValue"] == "ALARM"]
     reasons = "; ".join(f"{alarm['AlarmName']} is in ALARM ({alarm.get('StateReason', '')})" for alarm in firing)
     cause = (
         reasons

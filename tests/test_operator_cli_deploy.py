@@ -34,9 +34,11 @@ class FakeClient:
         deployment = {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-RollbackServerErrorRate"}]}}
         return {"EndpointConfigName": self.answers["running"], "LastDeploymentConfig": deployment}
 
-    def describe_alarms(self, AlarmNames: list[str], StateValue: str) -> dict:
-        firing = [{"AlarmName": name, "StateReason": "5XX rate 12%"} for name in AlarmNames if self.answers["firing"]]
-        return {"MetricAlarms": firing}
+    def describe_alarms(self, AlarmNames: list[str]) -> dict:
+        state = "ALARM" if self.answers["firing"] else "OK"
+        return {
+            "MetricAlarms": [{"AlarmName": n, "StateValue": state, "StateReason": "5XX rate 12%"} for n in AlarmNames]
+        }
 
 
 class FakeSession:

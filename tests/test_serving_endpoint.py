@@ -25,7 +25,8 @@ from ml_constructs import (
     PlatformDashboard,
     TrafficRouting,
 )
-from tests.conftest import shipped_context
+from ml_constructs.endpoint_alarms import ALARMS
+from tests.conftest import PROJECT_ROOT, shipped_context
 
 PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
 
@@ -418,13 +419,13 @@ def test_alarm_thresholds_follow_the_instance_type_and_period():
         period=cdk.Duration.minutes(5),
     )
     threshold = {
-        name: stack.resolve(getattr(alarms, name).node.default_child.threshold)
-        for name in ("cpu_utilization", "invocations_per_instance", "instance_count_at_max")
+        name: stack.resolve(alarms.by_id[name].node.default_child.threshold)
+        for name in ("CpuUtilization", "InvocationsPerInstance", "InstanceCountAtMax")
     }
     assert threshold == {
-        "cpu_utilization": 70 * 8,  # summed over the 8 vCPUs of ml.c5.2xlarge
-        "invocations_per_instance": 50 * 300 * 0.8,  # per 5-minute Sum
-        "instance_count_at_max": 5.5,
+        "CpuUtilization": 70 * 8,  # summed over the 8 vCPUs of ml.c5.2xlarge
+        "InvocationsPerInstance": 50 * 300 * 0.8,  # per 5-minute Sum
+        "InstanceCountAtMax": 5.5,
     }
 
 
@@ -463,3 +464,11 @@ def test_dashboard_shows_the_pipeline_when_it_is_named():
         assert (
             f'\\"AWS/Sagemaker/ModelBuildingPipeline\\",\\"{metric}\\",\\"PipelineName\\",\\"churn-training\\"' in body
         )
+
+
+def test_the_readme_alarm_table_lists_the_alarm_specs_in_order():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("### Alarms", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = [name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])]
+    assert listed == [spec.id for spec in ALARMS] + ["Unhealthy", "RollbackServerErrorRate", "RollbackModelLatency"]

@@ -39,6 +39,8 @@ KMS
 SageMaker (serving)
 - An endpoint ignores its EndpointName and DeploymentConfig, and an update deletes and recreates it from the
   new config instead of updating it blue/green; see the section at the end of this module.
+CloudWatch (serving)
+- DescribeAlarms with StateValue never returns composite alarms.
 CloudWatch Logs
 - A log group's KmsKeyId is dropped, its Arn attribute lacks the ":*" that CloudFormation returns,
   and a log group cannot be updated in place.
@@ -59,7 +61,7 @@ from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
-from moto.cloudwatch.models import cloudwatch_backends
+from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
@@ -90,6 +92,7 @@ def apply() -> None:
     _fix_kms_key()
     _fix_log_group()
     _fix_endpoint_deployments()
+    _fix_alarms_by_state()
 
 
 # --- CloudFormation: change sets -------------------------------------------------------------
@@ -872,3 +875,10 @@ def _fix_endpoint_deployments() -> None:
 
     FakeEndpoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
     FakeEndpoint.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+def _fix_alarms_by_state() -> None:
+    """DescribeAlarms with StateValue returns no composite alarms: moto filters a one-shot iterator twice, once for
+    metric and once for composite alarms. ``mlp status`` lists the composite alarm that pages when it fires."""
+    by_state = CloudWatchBackend.get_alarms_by_state_value
+    CloudWatchBackend.get_alarms_by_state_value = lambda self, target_state: list(by_state(self, target_state))

@@ -131,3 +131,21 @@ def test_a_tripped_rollback_alarm_leaves_the_endpoint_on_its_previous_config(sta
     assert endpoint["EndpointConfigName"] == previous != stacks.physical_ids(stack)["Config"].rsplit("/", 1)[1]
     alarms = endpoint["LastDeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
     assert alarms == [{"AlarmName": f"{name}-Rollback"}]
+
+
+def test_alarms_in_alarm_include_composite_ones(stacks: Stacks) -> None:
+    stack, name = stacks.unique_name(), stacks.unique_name("alarm")
+    metric = {"MetricName": "m", "Namespace": "n", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1}
+    alarm = {**metric, "AlarmName": f"{name}-child", "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}
+    composite = {"AlarmName": name, "AlarmRule": f'ALARM("{name}-child")'}
+    stacks.deploy(
+        stack,
+        {
+            "Child": {"Type": "AWS::CloudWatch::Alarm", "Properties": alarm},
+            "Composite": {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": composite},
+        },
+    )
+    cloudwatch = stacks.client("cloudwatch")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="rehearsal")
+    firing = cloudwatch.describe_alarms(StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    assert [alarm["AlarmName"] for alarm in firing["CompositeAlarms"]] == [name]
