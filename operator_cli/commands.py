@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import boto3
 
-from operator_cli.deploy import deploy
+from operator_cli.deploy import RolledBack, deploy
 from operator_cli.errors import OperatorError
 from operator_cli.project import Project
 from operator_cli.resources import RegionResources
@@ -217,15 +217,23 @@ def promote(project: Project, aws: boto3.Session, region: str, package_arn: str,
     """Records ``package_arn`` as the Region's model in the project's cdk.json, then deploys the Region's Serving
     stack as ``make deploy`` deploys (operator_cli/deploy.py): gated, from cdk.json's settings, and checked.
 
-    A failed deploy, or one SageMaker rolled back, restores cdk.json, which then again names what is served.
+    A failed deploy, or one SageMaker rolled back, restores cdk.json, which then again names what is served. After
+    a rollback the stack still describes the refused model while the endpoint serves the previous one, and a later
+    promotion of the same model would find nothing to deploy; so the Serving stack is deployed again from the
+    restored cdk.json (its own rollout is not checked: whichever way it ends, the previous model is served).
     """
     previous = project.record_model_package(region, package_arn)
     print(f"recorded in {project.cdk_json}: {region} serving.model_package_arn = {package_arn}", file=out)
     try:
         deploy(project, aws, region, serving_only=True, out=out)
+    except RolledBack as error:
+        project.restore(previous)
+        print(f"restored {project.cdk_json}; deploying the Serving stack from it again", file=out, flush=True)
+        deploy(project, aws, region, serving_only=True, check_rollout=False, out=out)
+        raise RolledBack(f"{error}; {project.cdk_json} is restored and the Serving stack deployed from it") from None
     except OperatorError as error:
         project.restore(previous)
-        raise type(error)(f"{error}; {project.cdk_json} is restored") from None
+        raise OperatorError(f"{error}; {project.cdk_json} is restored") from None
     print(f"{stage_name(region)} serves {package_arn}", file=out)
 
 

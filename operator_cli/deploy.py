@@ -61,9 +61,11 @@ def deploy(
     *,
     serving_only: bool,
     context_args: Sequence[str] = (),
+    check_rollout: bool = True,
     out: TextIO,
 ) -> None:
-    """Synthesizes, gates and deploys the Region (or its Serving stack alone), then checks the endpoint's rollout.
+    """Synthesizes, gates and deploys the Region (or its Serving stack alone), then checks the endpoint's rollout
+    unless ``check_rollout`` is false.
 
     The CDK's output goes straight to the terminal. Raises OperatorError for a failed step, RolledBack when
     SageMaker rolled the endpoint's update back.
@@ -86,7 +88,7 @@ def deploy(
         result = subprocess.run(command, cwd=directory, env=environment, check=False)
         if result.returncode != 0:
             raise OperatorError(f"{step} of {stage} failed (exit {result.returncode}; see its output above)")
-    if serving_only or _has_serving(aws, region):
+    if check_rollout and (serving_only or _has_serving(aws, region)):
         verify_rollout(aws, region)
 
 

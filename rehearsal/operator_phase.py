@@ -395,7 +395,7 @@ class OperatorPhase:
         finally:
             cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="rehearsal")
         last = run.stderr.strip().splitlines()[-1]
-        if alarm not in last or "is restored" not in last:
+        if alarm not in last or "is restored and the Serving stack deployed from it" not in last:
             raise CheckFailed(f"`{run.command}` did not name the alarm {alarm} and the restored cdk.json: {last}")
         if (self.workdir / "cdk.json").read_text() != before:
             raise CheckFailed(f"`{run.command}` was rolled back but left cdk.json changed")

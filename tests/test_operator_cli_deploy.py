@@ -7,6 +7,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,8 +122,10 @@ def test_a_rolled_back_promotion_restores_cdk_json_and_names_the_alarm(project):
     message = str(raised.value)
     assert "rolled the update of endpoint churn-endpoint back: it runs config-old, not config-new" in message
     assert "churn-RollbackServerErrorRate is in ALARM (5XX rate 12%)" in message
-    assert message.endswith("is restored")
+    assert message.endswith("is restored and the Serving stack deployed from it")
     assert project.cdk_json.read_text() == before
+    # Deployed again from the restored cdk.json, so that the stack no longer describes the refused model.
+    assert [call.split()[0] for call in _calls(project)] == ["synth", "deploy", "synth", "deploy"]
 
 
 def test_a_failed_deploy_restores_cdk_json(project):
@@ -131,3 +134,20 @@ def test_a_failed_deploy_restores_cdk_json(project):
     with pytest.raises(OperatorError, match=r"synth of MlPlatform-eu-west-1 failed .* is restored"):
         commands.promote(project, FakeSession(), REGION, PACKAGE, out=io.StringIO())
     assert project.cdk_json.read_text() == before
+
+
+def test_a_region_deploy_that_sagemaker_rolled_back_fails_too(project):
+    with pytest.raises(RolledBack, match="it runs config-old, not config-new"):
+        deploy(project, FakeSession(running="config-old"), REGION, serving_only=False, out=io.StringIO())
+
+
+def test_make_deploy_is_mlp_deploy():
+    """One deploy path: make deploy runs what mlp promote runs, with CDK_ARGS as its context overrides."""
+    result = subprocess.run(
+        ["make", "-n", "deploy", "REGION=eu-west-1", "CDK_ARGS=-c a.b=1"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "mlp deploy --region eu-west-1 -c a.b=1"
