@@ -3,11 +3,9 @@ gradually, rolling back on its own alarms."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -21,6 +19,8 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
 from ml_constructs.data_store import DataStore
+from ml_constructs.endpoint_metrics import EndpointMetrics
+from ml_constructs.traffic_routing import MAXIMUM_WAIT_SECONDS, TrafficRouting
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
     grant_vpc_network_interfaces,
@@ -30,10 +30,6 @@ from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.instance_types import InstanceType
 from platform_contract.names import DataPrefix
 
-INVOCATION_NAMESPACE = "AWS/SageMaker"
-"""Invocation, error and latency metrics, published by SageMaker per endpoint and variant."""
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-"""CPU, memory and disk utilization of the endpoint's instances."""
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 """SageMaker writes an endpoint's container logs to the log group of this prefix and the endpoint's name
 (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html)."""
@@ -41,94 +37,13 @@ LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html).
 _ENDPOINT_NAME_LENGTH = 63
 
-# SageMaker's limits: a canary is at most half the variant's instance count, a linear step 10-50 % of it
-# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html).
-_CANARY_PERCENT_RANGE = (1, 50)
-# A step is at least one instance and at most half the fleet, so a fleet must have two instances to be split.
-SPLITTABLE_FLEET = 2
-_LINEAR_STEP_PERCENT_RANGE = (10, 50)
 _MAXIMUM_EXECUTION_TIMEOUT_RANGE = (600, 28800)
-_MAXIMUM_WAIT_SECONDS = 3600
 # Time SageMaker needs to provision and health-check the new fleet before the first traffic shift.
 _PROVISIONING_ALLOWANCE = Duration.hours(1)
 # Rollback alarms look at one-minute datapoints and trip after this many bad ones in a row: fast
 # enough to stop a canary within its baking time, slow enough to ignore a single bad minute.
 _ROLLBACK_DATAPOINTS = 2
 _ROLLBACK_PERIOD = Duration.minutes(1)
-
-
-@dataclass(frozen=True)
-class TrafficRouting:
-    """How a blue/green update moves traffic from the old fleet to the new one.
-
-    ``canary``: ``percent`` of the capacity first, the rest after ``wait``. ``linear``: ``percent`` per step,
-    ``wait`` between steps. ``all_at_once``: every request moves to the new fleet at once, which then bakes for
-    ``wait`` before the old fleet goes (``percent`` is 100). The rollback alarms watch every step.
-    """
-
-    mode: Literal["canary", "linear", "all_at_once"]
-    percent: int
-    wait: Duration
-
-    @classmethod
-    def canary(cls, percent: int, wait: Duration) -> TrafficRouting:
-        return cls("canary", percent, wait)
-
-    @classmethod
-    def linear(cls, percent: int, wait: Duration) -> TrafficRouting:
-        return cls("linear", percent, wait)
-
-    @classmethod
-    def all_at_once(cls, wait: Duration) -> TrafficRouting:
-        return cls("all_at_once", 100, wait)
-
-    @property
-    def splits_the_fleet(self) -> bool:
-        """Whether a share of the new fleet takes traffic while the old fleet serves the rest."""
-        return self.mode != "all_at_once"
-
-    def for_fleet(self, smallest_instance_count: int) -> TrafficRouting:
-        """This routing, or all at once with the same baking where the fleet may be too small to split.
-
-        SageMaker sizes a canary or linear step in instances, at most half of the variant's instance count, so a
-        one-instance fleet cannot be split; all at once keeps the baking and the rollback alarms.
-        """
-        if self.splits_the_fleet and smallest_instance_count < SPLITTABLE_FLEET:
-            return TrafficRouting.all_at_once(self.wait)
-        return self
-
-    @property
-    def steps(self) -> int:
-        """Traffic shifts that are each followed by a baking time of ``wait``."""
-        return math.ceil(100 / self.percent) if self.mode == "linear" else 1
-
-    def problems(self) -> list[str]:
-        """What SageMaker would reject, each with what is allowed."""
-        if not self.splits_the_fleet:
-            return self._wait_problems()
-        low, high = _CANARY_PERCENT_RANGE if self.mode == "canary" else _LINEAR_STEP_PERCENT_RANGE
-        found = []
-        if not low <= self.percent <= high:
-            found.append(
-                f"{self.mode} traffic routing moves {self.percent}% of the capacity per step; "
-                f"allowed: {low}-{high}% (SageMaker's limit for {self.mode} steps)"
-            )
-        return found + self._wait_problems()
-
-    def _wait_problems(self) -> list[str]:
-        if not 0 <= self.wait.to_seconds() <= _MAXIMUM_WAIT_SECONDS:
-            return [f"traffic routing wait is {self.wait.to_seconds()} s; allowed: 0-{_MAXIMUM_WAIT_SECONDS} s"]
-        return []
-
-    def render(self) -> sagemaker.CfnEndpoint.TrafficRoutingConfigProperty:
-        """The TrafficRoutingConfiguration of the endpoint's blue/green update policy."""
-        size = sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=self.percent)
-        return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-            type=self.mode.upper(),
-            wait_interval_in_seconds=int(self.wait.to_seconds()),
-            canary_size=size if self.mode == "canary" else None,
-            linear_step_size=size if self.mode == "linear" else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -146,7 +61,7 @@ def _is_unresolved(*values: object) -> bool:
     return any(Token.is_unresolved(value) for value in values)
 
 
-class ModelEndpoint(Construct):
+class ModelEndpoint(Construct, EndpointMetrics):
     """A SageMaker real-time endpoint in private subnets that serves the platform's image, captures requests and
     responses to the data bucket, scales on invocations per instance and rolls new models out blue/green.
 
@@ -257,7 +172,7 @@ class ModelEndpoint(Construct):
         self.min_capacity = min_capacity
         self.max_capacity = max_capacity
         self.autoscaling = max_capacity > min_capacity or bool(capacity_schedules)
-        self.vcpus_per_instance = vcpus_per_instance or (parsed_type and parsed_type.vcpus)
+        self.vcpus_per_instance: int | None = vcpus_per_instance or (parsed_type.vcpus if parsed_type else None)
         smallest_fleet = min([min_capacity, *(window.min_capacity for window in capacity_schedules)])
         self.traffic_routing = traffic_routing.for_fleet(smallest_fleet)
         baking = self.traffic_routing.wait.to_seconds() * self.traffic_routing.steps + termination_wait.to_seconds()
@@ -436,126 +351,6 @@ class ModelEndpoint(Construct):
         """Lets ``grantee`` call InvokeEndpoint on this endpoint."""
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
-        )
-
-    def metric(
-        self,
-        metric_name: str,
-        *,
-        namespace: str = INVOCATION_NAMESPACE,
-        statistic: str = "Sum",
-        period: Duration = Duration.minutes(1),
-        unit: cloudwatch.Unit | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
-        """A metric of this endpoint's variant (dimensions EndpointName and VariantName)."""
-        return cloudwatch.Metric(
-            namespace=namespace,
-            metric_name=metric_name,
-            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
-            statistic=statistic,
-            period=period,
-            unit=unit,
-            label=label,
-        )
-
-    def metric_invocations(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """InvokeEndpoint requests, errors included (Sum)."""
-        return self.metric("Invocations", period=period, label="Invocations")
-
-    def metric_invocation_5xx_errors(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Invocations answered with a 5XX status (Sum)."""
-        return self.metric("Invocation5XXErrors", period=period, label="5XX errors")
-
-    def metric_invocation_4xx_errors(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Invocations answered with a 4XX status (Sum)."""
-        return self.metric("Invocation4XXErrors", period=period, label="4XX errors")
-
-    def metric_invocations_per_instance(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Invocations divided by the variant's instance count (Sum); the metric the autoscaler tracks per minute."""
-        return self.metric("InvocationsPerInstance", period=period, label="Invocations per instance")
-
-    def metric_model_latency(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Time the container takes to answer (p99, in microseconds as SageMaker reports it)."""
-        return self.metric(
-            "ModelLatency", statistic="p99", period=period, unit=cloudwatch.Unit.MICROSECONDS, label="Model latency p99"
-        )
-
-    def metric_overhead_latency(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Time SageMaker adds around the container (p99, in microseconds)."""
-        return self.metric(
-            "OverheadLatency",
-            statistic="p99",
-            period=period,
-            unit=cloudwatch.Unit.MICROSECONDS,
-            label="Overhead latency p99",
-        )
-
-    def metric_cpu_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """CPU use averaged over the instances, summed over each instance's vCPUs (0 to 100 × vCPUs)."""
-        return self.metric(
-            "CPUUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            statistic="Average",
-            period=period,
-            label="CPU utilization (sum over vCPUs)",
-        )
-
-    def metric_memory_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Memory use of the fullest instance (Maximum, percent): one instance running out fails its requests."""
-        return self.metric(
-            "MemoryUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            statistic="Maximum",
-            period=period,
-            label="Memory utilization (fullest instance)",
-        )
-
-    def metric_disk_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Disk use of the fullest instance (Maximum, percent)."""
-        return self.metric(
-            "DiskUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            statistic="Maximum",
-            period=period,
-            label="Disk utilization (fullest instance)",
-        )
-
-    def metric_server_error_rate(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
-        """5XX responses as a percentage of invocations; no datapoint while there is no traffic."""
-        return self._rate(
-            "serverErrors", self.metric_invocation_5xx_errors(period=period), "5XX error rate (%)", period
-        )
-
-    def metric_client_error_rate(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
-        """4XX responses as a percentage of invocations; no datapoint while there is no traffic."""
-        return self._rate(
-            "clientErrors", self.metric_invocation_4xx_errors(period=period), "4XX error rate (%)", period
-        )
-
-    def metric_instance_count(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
-        """In-service instances, derived as Invocations ÷ InvocationsPerInstance.
-
-        SageMaker publishes no instance-count metric for a variant, but InvocationsPerInstance is Invocations
-        normalized by the instance count, so their ratio is the count. It has datapoints only while there
-        is traffic, which is when the count matters.
-        """
-        return cloudwatch.MathExpression(
-            expression="invocations / perInstance",
-            using_metrics={
-                "invocations": self.metric_invocations(period=period),
-                "perInstance": self.metric_invocations_per_instance(period=period),
-            },
-            period=period,
-            label="Instances (Invocations ÷ InvocationsPerInstance)",
-        )
-
-    def _rate(self, name: str, errors: cloudwatch.Metric, label: str, period: Duration) -> cloudwatch.MathExpression:
-        return cloudwatch.MathExpression(
-            expression=f"100 * {name} / invocations",
-            using_metrics={name: errors, "invocations": self.metric_invocations(period=period)},
-            period=period,
-            label=label,
         )
 
     def _rollback_alarm(
@@ -778,9 +573,9 @@ class ModelEndpoint(Construct):
                 f"traffic routing wait is {traffic_routing.wait.to_seconds()} s; allowed: at least "
                 f"{_ROLLBACK_DATAPOINTS * _ROLLBACK_PERIOD.to_seconds()} s, the time the rollback alarms need to trip"
             )
-        if not 0 <= termination_wait.to_seconds() <= _MAXIMUM_WAIT_SECONDS:
+        if not 0 <= termination_wait.to_seconds() <= MAXIMUM_WAIT_SECONDS:
             problems.append(
-                f"termination_wait is {termination_wait.to_seconds()} s; allowed: 0-{_MAXIMUM_WAIT_SECONDS} s"
+                f"termination_wait is {termination_wait.to_seconds()} s; allowed: 0-{MAXIMUM_WAIT_SECONDS} s"
             )
         low, high = _MAXIMUM_EXECUTION_TIMEOUT_RANGE
         if not low <= timeout.to_seconds() <= high or timeout.to_seconds() <= baking_seconds:
