@@ -46,7 +46,8 @@ STATEFUL_STACKS = frozenset({"Data"})
 VERBOSE = ("-vv",)
 """Deploys and destroys log every SDK call, so that a failure's log shows what the CLI asked."""
 EMULATOR_START_SECONDS = 60
-EMULATOR_MAX_SECONDS = 900
+EMULATOR_MAX_SECONDS = 1800
+"""A safety stop for an orphaned emulator, well beyond a rehearsal on busy cores (four gated mlp promote deploys)."""
 PROBE_KEY = "datasets/rehearsal/probe.txt"
 IMAGE_MANIFEST = json.dumps(
     {

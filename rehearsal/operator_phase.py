@@ -38,7 +38,8 @@ POLL_SECONDS = "0.2"
 SECONDS_PER_STEP = 0.3
 """How long each emulated pipeline step takes: long enough for ``--wait`` to see steps start and end."""
 MLP_SECONDS = 60
-PROMOTE_SECONDS = 300
+PROMOTE_SECONDS = 600
+"""A promotion synthesizes every Region with the gates and deploys; one that is rolled back deploys twice."""
 LARGE_FILE_BYTES = commands.LARGE_FILE_BYTES + 1024 * 1024
 """Large enough for mlp to show the upload's progress."""
 DATA_SET = "churn"
