@@ -10,7 +10,7 @@ import pytest
 from operator_cli.project import Project
 from rehearsal.cdk import PROJECT_ROOT
 
-# Measured at about 11 minutes on 2 cores busy with other builds: each mlp promote synthesizes every Region with
+# Measured at 8 to 11 minutes on 2 cores busy with other builds: each mlp promote synthesizes every Region with
 # the gates, as make deploy does.
 TIMEOUT_SECONDS = 1500
 
