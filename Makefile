@@ -47,13 +47,12 @@ synth: setup
 	python -m scripts.lint_templates cdk.out.next
 	rm -rf cdk.out && mv cdk.out.next cdk.out
 
-## Deploy exactly one Region from the templates that passed the gates: make deploy REGION=eu-west-1
-## Retained resources with fixed names that exist (SageMaker's job log groups) are imported, then a
-## drift-aware deploy of the Training stack sets their retention and key (README: Training).
-deploy: synth
+## Deploy exactly one Region from the templates that passed the gates, as mlp promote does (operator_cli/deploy.py):
+## make deploy REGION=eu-west-1. The account and environment come from cdk.json, never from CDK_ARGS. Existing
+## SageMaker job log groups are imported, then get the configured retention and key (README: Training).
+deploy: setup
 	test -n "$(REGION)" || { echo "usage: make deploy REGION=<region> [CDK_ARGS=...]"; exit 2; }
-	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/*' --import-existing-resources
-	$(CDK) deploy --app cdk.out 'MlPlatform-$(REGION)/Training' --exclusively --revert-drift
+	mlp deploy --region $(REGION) $(CDK_ARGS)
 
 ## The test suite (what CI runs).
 test: setup-dev

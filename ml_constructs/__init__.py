@@ -26,7 +26,7 @@ _EXPORTS = {
     "PlatformDashboard": "ml_constructs.platform_dashboard",
     "PrivateNetwork": "ml_constructs.private_network",
     "QualityGate": "ml_constructs.training_pipeline_props",
-    "TrafficRouting": "ml_constructs.model_endpoint",
+    "TrafficRouting": "ml_constructs.traffic_routing",
     "TrainingPipeline": "ml_constructs.training_pipeline",
     "TrainingPipelineProps": "ml_constructs.training_pipeline_props",
 }
@@ -53,12 +53,13 @@ if TYPE_CHECKING:
     from ml_constructs.alert_topic import AlertTopic
     from ml_constructs.data_store import DataStore
     from ml_constructs.endpoint_alarms import EndpointAlarms
-    from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint, TrafficRouting
+    from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint
     from ml_constructs.model_image import ModelImage
     from ml_constructs.model_registry import ModelRegistry
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard
     from ml_constructs.private_network import PrivateNetwork
+    from ml_constructs.traffic_routing import TrafficRouting
     from ml_constructs.training_pipeline import TrainingPipeline
     from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
     from platform_contract.names import DataPrefix

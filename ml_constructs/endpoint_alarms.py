@@ -1,6 +1,9 @@
-"""CloudWatch alarms that page people about a ModelEndpoint: errors, latency, saturation and capacity."""
+"""CloudWatch alarms on a ModelEndpoint, as data: one spec per alarm, one loop, one composite that pages."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -8,6 +11,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ml_constructs.compliance import acknowledge
 from ml_constructs.model_endpoint import ModelEndpoint
 
 _ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -18,28 +22,149 @@ _QUIET_IS_FINE = cloudwatch.TreatMissingData.NOT_BREACHING
 _GAP_KEEPS_STATE = cloudwatch.TreatMissingData.IGNORE
 
 
+@dataclass(frozen=True)
+class AlarmInputs:
+    """What an alarm's threshold and description are computed from: the construct's props and the endpoint."""
+
+    endpoint: ModelEndpoint
+    period: Duration
+    max_requests_per_second_per_instance: float
+    server_error_rate_percent: float
+    client_error_rate_percent: float
+    model_latency_p99_ms: float
+    overhead_latency_p99_ms: float
+    cpu_utilization_percent: float
+    memory_utilization_percent: float
+    disk_utilization_percent: float
+    invocations_per_instance_percent_of_max: float
+
+    @property
+    def invocations_near_max(self) -> float:
+        """Invocations per instance per period near the measured maximum (the metric is a Sum)."""
+        return (
+            self.max_requests_per_second_per_instance
+            * self.period.to_seconds()
+            * self.invocations_per_instance_percent_of_max
+            / 100
+        )
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm: its construct ID, the endpoint metric it watches, its threshold and what it means."""
+
+    id: str
+    metric: Callable[[ModelEndpoint, Duration], cloudwatch.IMetric]
+    threshold: Callable[[AlarmInputs], float]
+    description: Callable[[AlarmInputs], str]
+    missing: cloudwatch.TreatMissingData = _QUIET_IS_FINE
+    comparison: cloudwatch.ComparisonOperator = _ABOVE
+    unhealthy: bool = False
+    """Part of the composite ``Unhealthy`` on its own (the saturation pair joins it together)."""
+
+
+ALARMS: tuple[AlarmSpec, ...] = (
+    AlarmSpec(
+        "ServerErrorRate",
+        lambda e, p: e.metric_server_error_rate(period=p),
+        lambda i: i.server_error_rate_percent,
+        lambda i: f"More than {i.server_error_rate_percent}% of invocations fail with 5XX (the model fails)",
+        unhealthy=True,
+    ),
+    AlarmSpec(
+        "ClientErrorRate",
+        lambda e, p: e.metric_client_error_rate(period=p),
+        lambda i: i.client_error_rate_percent,
+        lambda i: f"More than {i.client_error_rate_percent}% of invocations are rejected with 4XX (bad requests)",
+    ),
+    AlarmSpec(
+        "ModelLatency",
+        lambda e, p: e.metric_model_latency(period=p),
+        lambda i: i.model_latency_p99_ms * 1000,
+        lambda i: (
+            f"p99 model latency above {i.model_latency_p99_ms} ms ({i.model_latency_p99_ms * 1000:g} microseconds)"
+        ),
+        unhealthy=True,
+    ),
+    AlarmSpec(
+        "OverheadLatency",
+        lambda e, p: e.metric_overhead_latency(period=p),
+        lambda i: i.overhead_latency_p99_ms * 1000,
+        lambda i: (
+            f"p99 SageMaker overhead latency above {i.overhead_latency_p99_ms} ms "
+            f"({i.overhead_latency_p99_ms * 1000:g} microseconds)"
+        ),
+        unhealthy=True,
+    ),
+    AlarmSpec(
+        "CpuUtilization",
+        lambda e, p: e.metric_cpu_utilization(period=p),
+        lambda i: i.cpu_utilization_percent * i.endpoint.vcpus_per_instance,
+        lambda i: (
+            f"CPU above {i.cpu_utilization_percent}% per vCPU on average "
+            f"({i.cpu_utilization_percent * i.endpoint.vcpus_per_instance:g}% summed over the "
+            f"{i.endpoint.vcpus_per_instance} vCPUs of {i.endpoint.instance_type})"
+        ),
+        missing=_GAP_KEEPS_STATE,
+    ),
+    AlarmSpec(
+        "MemoryUtilization",
+        lambda e, p: e.metric_memory_utilization(period=p),
+        lambda i: i.memory_utilization_percent,
+        lambda i: f"An instance uses more than {i.memory_utilization_percent}% of its memory",
+        missing=_GAP_KEEPS_STATE,
+        unhealthy=True,
+    ),
+    AlarmSpec(
+        "DiskUtilization",
+        lambda e, p: e.metric_disk_utilization(period=p),
+        lambda i: i.disk_utilization_percent,
+        lambda i: f"An instance uses more than {i.disk_utilization_percent}% of its disk",
+        missing=_GAP_KEEPS_STATE,
+        unhealthy=True,
+    ),
+    AlarmSpec(
+        "InvocationsPerInstance",
+        lambda e, p: e.metric_invocations_per_instance(period=p),
+        lambda i: i.invocations_near_max,
+        lambda i: (
+            f"Instances receive more than {i.invocations_per_instance_percent_of_max}% of the measured "
+            f"maximum of {i.max_requests_per_second_per_instance} requests per second "
+            f"({i.invocations_near_max:g} per {i.period.to_seconds():g} s)"
+        ),
+    ),
+    AlarmSpec(
+        "InstanceCountAtMax",
+        lambda e, p: e.metric_instance_count(period=p),
+        # The ratio the count is derived from is not always whole, hence max - 1/2.
+        lambda i: i.endpoint.max_capacity - 0.5,
+        lambda i: f"The endpoint runs its maximum of {i.endpoint.max_capacity} instances; it cannot scale out",
+        comparison=_AT_LEAST,
+    ),
+)
+"""The endpoint alarms, in the order the README's alarm table lists them."""
+SATURATION = ("InvocationsPerInstance", "InstanceCountAtMax")
+"""Together, not alone, part of ``Unhealthy``: near the maximum load per instance at the maximum instance count."""
+
+
 class EndpointAlarms(Construct):
-    """Alarms on one endpoint's metrics that notify ``topic`` when they fire and when they recover.
+    """Alarms on one endpoint's metrics; one of them, the composite ``Unhealthy``, pages ``topic``.
 
-    Every alarm is built from the endpoint's ``metric_*()`` helpers and evaluates ``datapoints_to_alarm`` of
-    ``evaluation_periods`` periods of length ``period``:
+    One incident is one page: the composite notifies ``topic`` when it fires and when it recovers, and every
+    other alarm (the endpoint's rollback alarms included) has no actions of its own. They show on the
+    dashboard, and the composite's rule names which of them fired.
 
-    * ``ServerErrorRate`` / ``ClientErrorRate``: 100 × Invocation5XXErrors (4XX) ÷ Invocations, both Sum.
-    * ``ModelLatency`` / ``OverheadLatency``: p99 in microseconds, so the threshold is milliseconds × 1000.
-    * ``CpuUtilization``: SageMaker sums CPU use over an instance's vCPUs, so the threshold is the per-vCPU
-      percentage × the endpoint's ``vcpus_per_instance`` (80 % on 2 vCPUs is 160).
-    * ``MemoryUtilization`` / ``DiskUtilization``: of the fullest instance, in percent.
-    * ``InvocationsPerInstance``: near the measured maximum an instance sustains, i.e. max requests per second
-      × 60 × ``invocations_per_instance_percent_of_max`` % per minute, scaled to the period (the metric is a Sum).
-    * ``InstanceCountAtMax``: the instance count derived from Invocations ÷ InvocationsPerInstance reached
-      ``max_capacity``, so autoscaling has no room left (the ratio is not always whole, hence max − ½).
-    * ``Unhealthy`` (composite): errors, latency, memory or disk, or saturation (near the maximum load per
-      instance while at the maximum instance count).
+    The alarms are ``ALARMS``, each built from one of the endpoint's ``metric_*()`` methods and evaluating
+    ``datapoints_to_alarm`` of ``evaluation_periods`` periods of length ``period``. ``Unhealthy`` (composite)
+    fires on any ``unhealthy`` spec, on saturation (``SATURATION`` together: near the maximum load per instance
+    while at the maximum instance count), or on one of the endpoint's rollback alarms, which watch the same
+    errors and latency over a shorter window and so are the first to fire.
 
-    The endpoint's rollback alarms notify ``topic`` as well.
+    ``ClientErrorRate``, ``CpuUtilization`` and either saturation alarm alone do not page: callers' bad requests,
+    and load the endpoint still serves within its latency, are for the dashboard.
 
     :param endpoint: the endpoint to watch. Required.
-    :param topic: receives alarm and OK notifications. Required.
+    :param topic: receives the composite's alarm and OK notifications. Required.
     :param max_requests_per_second_per_instance: measured sustainable load of one instance. Required.
     :param server_error_rate_percent: Default: 1.
     :param client_error_rate_percent: Default: 5.
@@ -93,129 +218,59 @@ class EndpointAlarms(Construct):
             evaluation_periods=evaluation_periods,
             datapoints_to_alarm=datapoints_to_alarm,
         )
-        self._period = period
-        self._evaluation_periods = evaluation_periods
-        self._datapoints_to_alarm = datapoints_to_alarm
-        vcpus = endpoint.vcpus_per_instance
-        invocations_near_max = (
-            max_requests_per_second_per_instance * period.to_seconds() * invocations_per_instance_percent_of_max / 100
+        inputs = AlarmInputs(
+            endpoint=endpoint,
+            period=period,
+            max_requests_per_second_per_instance=max_requests_per_second_per_instance,
+            server_error_rate_percent=server_error_rate_percent,
+            client_error_rate_percent=client_error_rate_percent,
+            model_latency_p99_ms=model_latency_p99_ms,
+            overhead_latency_p99_ms=overhead_latency_p99_ms,
+            cpu_utilization_percent=cpu_utilization_percent,
+            memory_utilization_percent=memory_utilization_percent,
+            disk_utilization_percent=disk_utilization_percent,
+            invocations_per_instance_percent_of_max=invocations_per_instance_percent_of_max,
         )
-
-        self.server_error_rate = self._alarm(
-            "ServerErrorRate",
-            endpoint.metric_server_error_rate(period=period),
-            server_error_rate_percent,
-            missing=_QUIET_IS_FINE,
-            description=f"More than {server_error_rate_percent}% of invocations fail with 5XX (the model fails)",
-        )
-        self.client_error_rate = self._alarm(
-            "ClientErrorRate",
-            endpoint.metric_client_error_rate(period=period),
-            client_error_rate_percent,
-            missing=_QUIET_IS_FINE,
-            description=f"More than {client_error_rate_percent}% of invocations are rejected with 4XX (bad requests)",
-        )
-        self.model_latency = self._alarm(
-            "ModelLatency",
-            endpoint.metric_model_latency(period=period),
-            model_latency_p99_ms * 1000,
-            missing=_QUIET_IS_FINE,
-            description=f"p99 model latency above {model_latency_p99_ms} ms "
-            f"({model_latency_p99_ms * 1000:g} microseconds)",
-        )
-        self.overhead_latency = self._alarm(
-            "OverheadLatency",
-            endpoint.metric_overhead_latency(period=period),
-            overhead_latency_p99_ms * 1000,
-            missing=_QUIET_IS_FINE,
-            description=f"p99 SageMaker overhead latency above {overhead_latency_p99_ms} ms "
-            f"({overhead_latency_p99_ms * 1000:g} microseconds)",
-        )
-        self.cpu_utilization = self._alarm(
-            "CpuUtilization",
-            endpoint.metric_cpu_utilization(period=period),
-            cpu_utilization_percent * vcpus,
-            missing=_GAP_KEEPS_STATE,
-            description=f"CPU above {cpu_utilization_percent}% per vCPU on average "
-            f"({cpu_utilization_percent * vcpus:g}% summed over the {vcpus} vCPUs of {endpoint.instance_type})",
-        )
-        self.memory_utilization = self._alarm(
-            "MemoryUtilization",
-            endpoint.metric_memory_utilization(period=period),
-            memory_utilization_percent,
-            missing=_GAP_KEEPS_STATE,
-            description=f"An instance uses more than {memory_utilization_percent}% of its memory",
-        )
-        self.disk_utilization = self._alarm(
-            "DiskUtilization",
-            endpoint.metric_disk_utilization(period=period),
-            disk_utilization_percent,
-            missing=_GAP_KEEPS_STATE,
-            description=f"An instance uses more than {disk_utilization_percent}% of its disk",
-        )
-        self.invocations_per_instance = self._alarm(
-            "InvocationsPerInstance",
-            endpoint.metric_invocations_per_instance(period=period),
-            invocations_near_max,
-            missing=_QUIET_IS_FINE,
-            description=f"Instances receive more than {invocations_per_instance_percent_of_max}% of the measured "
-            f"maximum of {max_requests_per_second_per_instance} requests per second "
-            f"({invocations_near_max:g} per {period.to_seconds():g} s)",
-        )
-        self.instance_count_at_max = self._alarm(
-            "InstanceCountAtMax",
-            endpoint.metric_instance_count(period=period),
-            endpoint.max_capacity - 0.5,
-            comparison_operator=_AT_LEAST,
-            missing=_QUIET_IS_FINE,
-            description=f"The endpoint runs its maximum of {endpoint.max_capacity} instances; it cannot scale out",
-        )
-
+        self.by_id: dict[str, cloudwatch.Alarm] = {
+            spec.id: cloudwatch.Alarm(
+                self,
+                spec.id,
+                metric=spec.metric(endpoint, period),
+                threshold=spec.threshold(inputs),
+                comparison_operator=spec.comparison,
+                evaluation_periods=evaluation_periods,
+                datapoints_to_alarm=datapoints_to_alarm,
+                treat_missing_data=spec.missing,
+                alarm_description=spec.description(inputs),
+            )
+            for spec in ALARMS
+        }
         self.unhealthy = cloudwatch.CompositeAlarm(
             self,
             "Unhealthy",
             alarm_description="The endpoint fails, is slow, runs out of memory or disk, or is saturated at its maximum",
             alarm_rule=cloudwatch.AlarmRule.any_of(
-                *(self.server_error_rate, self.model_latency, self.overhead_latency),
-                *(self.memory_utilization, self.disk_utilization),
-                cloudwatch.AlarmRule.all_of(self.invocations_per_instance, self.instance_count_at_max),
+                *(self.by_id[spec.id] for spec in ALARMS if spec.unhealthy),
+                cloudwatch.AlarmRule.all_of(*(self.by_id[id] for id in SATURATION)),
+                *endpoint.rollback_alarms,
             ),
         )
         notify = cloudwatch_actions.SnsAction(topic)
-        for alarm in (*self.alarms, *endpoint.rollback_alarms):
-            alarm.add_alarm_action(notify)
-            alarm.add_ok_action(notify)
+        self.unhealthy.add_alarm_action(notify)
+        self.unhealthy.add_ok_action(notify)
+        for alarm in (*self.alarms[:-1], *endpoint.rollback_alarms):
+            for pack in ("NIST.800.53.R5", "HIPAA.Security"):
+                acknowledge(
+                    alarm,
+                    f"{pack}::{pack}-CloudWatchAlarmAction",
+                    f"Shown on the Region's dashboard; it pages through the composite alarm {self.unhealthy.node.id} "
+                    "when it is part of an incident, so that one incident sends one page, not one per alarm.",
+                )
 
     @property
     def alarms(self) -> tuple[cloudwatch.AlarmBase, ...]:
-        """Every alarm of this construct, the composite last."""
-        return (
-            *(self.server_error_rate, self.client_error_rate, self.model_latency, self.overhead_latency),
-            *(self.cpu_utilization, self.memory_utilization, self.disk_utilization),
-            *(self.invocations_per_instance, self.instance_count_at_max, self.unhealthy),
-        )
-
-    def _alarm(
-        self,
-        id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        *,
-        missing: cloudwatch.TreatMissingData,
-        description: str,
-        comparison_operator: cloudwatch.ComparisonOperator = _ABOVE,
-    ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            id,
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=comparison_operator,
-            evaluation_periods=self._evaluation_periods,
-            datapoints_to_alarm=self._datapoints_to_alarm,
-            treat_missing_data=missing,
-            alarm_description=description,
-        )
+        """Every alarm of this construct in ``ALARMS`` order, the composite last."""
+        return (*self.by_id.values(), self.unhealthy)
 
     def _validate(
         self,

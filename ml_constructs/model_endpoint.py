@@ -3,23 +3,24 @@ gradually, rolling back on its own alarms."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from aws_cdk import ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
 from ml_constructs.data_store import DataStore
+from ml_constructs.endpoint_metrics import EndpointMetrics
+from ml_constructs.traffic_routing import MAXIMUM_WAIT_SECONDS, TrafficRouting
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
     grant_vpc_network_interfaces,
@@ -29,71 +30,20 @@ from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.instance_types import InstanceType
 from platform_contract.names import DataPrefix
 
-INVOCATION_NAMESPACE = "AWS/SageMaker"
-"""Invocation, error and latency metrics, published by SageMaker per endpoint and variant."""
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-"""CPU, memory and disk utilization of the endpoint's instances."""
+LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+"""SageMaker writes an endpoint's container logs to the log group of this prefix and the endpoint's name
+(https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html)."""
+# Endpoint names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html).
+_ENDPOINT_NAME_LENGTH = 63
 
-# SageMaker's limits: a canary is at most half the fleet, a linear step 10-50 % of it.
-_CANARY_PERCENT_RANGE = (1, 50)
-_LINEAR_STEP_PERCENT_RANGE = (10, 50)
 _MAXIMUM_EXECUTION_TIMEOUT_RANGE = (600, 28800)
-_MAXIMUM_WAIT_SECONDS = 3600
 # Time SageMaker needs to provision and health-check the new fleet before the first traffic shift.
 _PROVISIONING_ALLOWANCE = Duration.hours(1)
 # Rollback alarms look at one-minute datapoints and trip after this many bad ones in a row: fast
 # enough to stop a canary within its baking time, slow enough to ignore a single bad minute.
 _ROLLBACK_DATAPOINTS = 2
 _ROLLBACK_PERIOD = Duration.minutes(1)
-
-
-@dataclass(frozen=True)
-class TrafficRouting:
-    """How a blue/green update moves traffic from the old fleet to the new one.
-
-    ``canary``: ``percent`` of the capacity first, the rest after ``wait``. ``linear``: ``percent`` per step,
-    ``wait`` between steps. The rollback alarms watch every step.
-    """
-
-    mode: Literal["canary", "linear"]
-    percent: int
-    wait: Duration
-
-    @classmethod
-    def canary(cls, percent: int, wait: Duration) -> TrafficRouting:
-        return cls("canary", percent, wait)
-
-    @classmethod
-    def linear(cls, percent: int, wait: Duration) -> TrafficRouting:
-        return cls("linear", percent, wait)
-
-    @property
-    def steps(self) -> int:
-        """Traffic shifts that are each followed by a baking time of ``wait``."""
-        return 1 if self.mode == "canary" else math.ceil(100 / self.percent)
-
-    def problems(self) -> list[str]:
-        """What SageMaker would reject, each with what is allowed."""
-        low, high = _CANARY_PERCENT_RANGE if self.mode == "canary" else _LINEAR_STEP_PERCENT_RANGE
-        found = []
-        if not low <= self.percent <= high:
-            found.append(
-                f"{self.mode} traffic routing moves {self.percent}% of the capacity per step; "
-                f"allowed: {low}-{high}% (SageMaker's limit for {self.mode} steps)"
-            )
-        if not 0 <= self.wait.to_seconds() <= _MAXIMUM_WAIT_SECONDS:
-            found.append(f"traffic routing wait is {self.wait.to_seconds()} s; allowed: 0-{_MAXIMUM_WAIT_SECONDS} s")
-        return found
-
-    def render(self) -> sagemaker.CfnEndpoint.TrafficRoutingConfigProperty:
-        """The TrafficRoutingConfiguration of the endpoint's blue/green update policy."""
-        size = sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=self.percent)
-        return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-            type=self.mode.upper(),
-            wait_interval_in_seconds=int(self.wait.to_seconds()),
-            canary_size=size if self.mode == "canary" else None,
-            linear_step_size=size if self.mode == "linear" else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +61,7 @@ def _is_unresolved(*values: object) -> bool:
     return any(Token.is_unresolved(value) for value in values)
 
 
-class ModelEndpoint(Construct):
+class ModelEndpoint(Construct, EndpointMetrics):
     """A SageMaker real-time endpoint in private subnets that serves the platform's image, captures requests and
     responses to the data bucket, scales on invocations per instance and rolls new models out blue/green.
 
@@ -122,14 +72,23 @@ class ModelEndpoint(Construct):
 
     Updates deploy without manual steps because of how the resources depend on each other:
 
-    * Model, endpoint config and endpoint have names generated by CloudFormation, so a changed model or config
-      is a new resource that is created before the old one is deleted.
+    * Model and endpoint config have names generated by CloudFormation, so a changed model or config is a new
+      resource that is created before the old one is deleted.
     * A new model (new package version, artifact or image) or new capacity settings update the endpoint in
       place with ``UpdateEndpoint``: a blue/green deployment with traffic shifting, watched by the rollback
       alarms. ``RetainAllVariantProperties`` keeps the instance count the autoscaler has reached, so a
-      deployment never scales a busy endpoint back to its initial count; only ``DesiredWeight`` is excluded,
-      since the template owns the variant's traffic weight. SageMaker accepts such updates while the variant
-      is registered with Application Auto Scaling, and the variant name stays the same, as blue/green requires.
+      deployment never scales a busy endpoint back to its initial count; ``DesiredWeight`` is excluded, since
+      the template owns the variant's traffic weight, and so is ``DesiredInstanceCount`` where nothing
+      autoscales the fleet, so that a new ``min_capacity`` reaches it. SageMaker accepts such updates while
+      the variant is registered with Application Auto Scaling, and the variant name stays the same, as
+      blue/green requires.
+    * A canary or linear step is a share of the fleet's instances, at most half of them, so a fleet that may
+      run a single instance (``min_capacity`` or a schedule's minimum of 1) is updated all at once instead,
+      baking ``traffic_routing.wait`` under the same rollback alarms (``self.traffic_routing`` says which).
+    * The endpoint's name is derived from its construct path, which contains the instance type, so that its
+      log group (``/aws/sagemaker/Endpoints/<name>``, with ``log_retention`` and the Region's key) exists
+      before SageMaker starts the endpoint and writes to it; SageMaker would otherwise create the group
+      itself, without retention or key, and CloudFormation could then not create it.
     * A new instance type is the one change SageMaker refuses on a registered variant (the registration would
       have to be removed first, which CloudFormation has no resource for: aws-cdk issue 29626). The endpoint's
       construct ID therefore contains the instance type: a new type creates a new endpoint next to the old one.
@@ -162,7 +121,8 @@ class ModelEndpoint(Construct):
     :param scale_in_cooldown: longer than ``scale_out_cooldown``. Default: 10 minutes.
     :param capacity_schedules: scheduled changes of the bounds. Default: none.
     :param data_capture_sampling_percent: share of requests and responses captured. Default: 20.
-    :param traffic_routing: Default: a 10 % canary that bakes for 5 minutes.
+    :param traffic_routing: Default: a 10 % canary that bakes for 5 minutes; all at once with the same baking
+        for a fleet that may run a single instance.
     :param termination_wait: time the old fleet is kept after the last shift. Default: 2 minutes.
     :param maximum_execution_timeout: limit of a whole deployment. Default: the baking time of every step plus
         ``termination_wait`` plus one hour to provision the new fleet.
@@ -170,6 +130,7 @@ class ModelEndpoint(Construct):
     :param rollback_model_latency_p99_ms: p99 model latency that rolls a deployment back. Default: 250.
     :param vcpus_per_instance: vCPUs of ``instance_type``, which scale CPUUtilization (summed over vCPUs).
         Default: derived from the size (large 2, xlarge 4, Nxlarge 4N); required where that rule fails.
+    :param log_retention: retention of the endpoint's log group. Default: one year.
     """
 
     VARIANT_NAME = "AllTraffic"
@@ -202,6 +163,7 @@ class ModelEndpoint(Construct):
         rollback_server_error_rate_percent: float = 1.0,
         rollback_model_latency_p99_ms: float = 250.0,
         vcpus_per_instance: int | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, id)
         subnets = select_subnets(vpc, vpc_subnets)
@@ -210,8 +172,10 @@ class ModelEndpoint(Construct):
         self.min_capacity = min_capacity
         self.max_capacity = max_capacity
         self.autoscaling = max_capacity > min_capacity or bool(capacity_schedules)
-        self.vcpus_per_instance = vcpus_per_instance or (parsed_type and parsed_type.vcpus)
-        baking = traffic_routing.wait.to_seconds() * traffic_routing.steps + termination_wait.to_seconds()
+        self.vcpus_per_instance: int | None = vcpus_per_instance or (parsed_type.vcpus if parsed_type else None)
+        smallest_fleet = min([min_capacity, *(window.min_capacity for window in capacity_schedules)])
+        self.traffic_routing = traffic_routing.for_fleet(smallest_fleet)
+        baking = self.traffic_routing.wait.to_seconds() * self.traffic_routing.steps + termination_wait.to_seconds()
         timeout = maximum_execution_timeout or Duration.seconds(
             max(_MAXIMUM_EXECUTION_TIMEOUT_RANGE[0], baking + _PROVISIONING_ALLOWANCE.to_seconds())
         )
@@ -239,6 +203,23 @@ class ModelEndpoint(Construct):
             for purpose in ("RollbackServerErrorRate", "RollbackModelLatency")
         }
 
+        fleet = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", instance_type))
+        # Named after the instance type, so that a new type creates a new endpoint (see the class docstring);
+        # a type known only at deploy time cannot be part of the ID.
+        endpoint_id = "Endpoint" if _is_unresolved(instance_type) else fleet
+        name = (
+            Names.unique_resource_name(self, separator="-", max_length=_ENDPOINT_NAME_LENGTH - len(endpoint_id) - 1)
+            + f"-{endpoint_id}"
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            f"{endpoint_id}Logs",
+            log_group_name=LOG_GROUP_PREFIX + name,
+            retention=log_retention,
+            encryption_key=data_store.key,
+            # SageMaker writes here only while the endpoint exists; the Serving stack holds no state.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         self.role = iam.Role(
             self,
             "ExecutionRole",
@@ -308,22 +289,22 @@ class ModelEndpoint(Construct):
                     "module encrypts; SageMaker rejects a KMS volume key for such instance types.",
                 )
 
-        fleet = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", instance_type))
+        # The template, not a manual UpdateEndpointWeightsAndCapacities call, owns the traffic weight; the
+        # instance count belongs to the autoscaler where there is one
+        # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html).
+        excluded = ["DesiredWeight"] if self.autoscaling else ["DesiredWeight", "DesiredInstanceCount"]
         self.cfn_endpoint = sagemaker.CfnEndpoint(
             self,
-            # Named after the instance type, so that a new type creates a new endpoint (see the class docstring);
-            # a type known only at deploy time cannot be part of the ID.
-            "Endpoint" if _is_unresolved(instance_type) else fleet,
+            endpoint_id,
+            endpoint_name=name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             retain_all_variant_properties=True,
-            # The template, not a manual UpdateEndpointWeightsAndCapacities call, owns the traffic weight;
-            # only the instance count belongs to the autoscaler.
             exclude_retained_variant_properties=[
-                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
+                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=name) for name in excluded
             ],
             deployment_config=sagemaker.CfnEndpoint.DeploymentConfigProperty(
                 blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-                    traffic_routing_configuration=traffic_routing.render(),
+                    traffic_routing_configuration=self.traffic_routing.render(),
                     termination_wait_in_seconds=int(termination_wait.to_seconds()),
                     maximum_execution_timeout_in_seconds=int(timeout.to_seconds()),
                 ),
@@ -334,7 +315,11 @@ class ModelEndpoint(Construct):
                 ),
             ),
         )
+        # SageMaker creates the group when the endpoint starts unless it exists: make it exist first.
+        self.cfn_endpoint.node.add_dependency(self.log_group)
+        # The attribute, not the name: what refers to the endpoint (the scalable target) waits for it.
         self.endpoint_name: str = self.cfn_endpoint.attr_endpoint_name
+        self.endpoint_config_name: str = self.endpoint_config.attr_endpoint_config_name
         self.endpoint_arn: str = self.cfn_endpoint.attr_endpoint_arn
         self.variant_name = self.VARIANT_NAME
 
@@ -366,126 +351,6 @@ class ModelEndpoint(Construct):
         """Lets ``grantee`` call InvokeEndpoint on this endpoint."""
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
-        )
-
-    def metric(
-        self,
-        metric_name: str,
-        *,
-        namespace: str = INVOCATION_NAMESPACE,
-        statistic: str = "Sum",
-        period: Duration = Duration.minutes(1),
-        unit: cloudwatch.Unit | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
-        """A metric of this endpoint's variant (dimensions EndpointName and VariantName)."""
-        return cloudwatch.Metric(
-            namespace=namespace,
-            metric_name=metric_name,
-            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
-            statistic=statistic,
-            period=period,
-            unit=unit,
-            label=label,
-        )
-
-    def metric_invocations(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """InvokeEndpoint requests, errors included (Sum)."""
-        return self.metric("Invocations", period=period, label="Invocations")
-
-    def metric_invocation_5xx_errors(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Invocations answered with a 5XX status (Sum)."""
-        return self.metric("Invocation5XXErrors", period=period, label="5XX errors")
-
-    def metric_invocation_4xx_errors(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Invocations answered with a 4XX status (Sum)."""
-        return self.metric("Invocation4XXErrors", period=period, label="4XX errors")
-
-    def metric_invocations_per_instance(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Invocations divided by the variant's instance count (Sum); the metric the autoscaler tracks per minute."""
-        return self.metric("InvocationsPerInstance", period=period, label="Invocations per instance")
-
-    def metric_model_latency(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Time the container takes to answer (p99, in microseconds as SageMaker reports it)."""
-        return self.metric(
-            "ModelLatency", statistic="p99", period=period, unit=cloudwatch.Unit.MICROSECONDS, label="Model latency p99"
-        )
-
-    def metric_overhead_latency(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Time SageMaker adds around the container (p99, in microseconds)."""
-        return self.metric(
-            "OverheadLatency",
-            statistic="p99",
-            period=period,
-            unit=cloudwatch.Unit.MICROSECONDS,
-            label="Overhead latency p99",
-        )
-
-    def metric_cpu_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """CPU use averaged over the instances, summed over each instance's vCPUs (0 to 100 × vCPUs)."""
-        return self.metric(
-            "CPUUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            statistic="Average",
-            period=period,
-            label="CPU utilization (sum over vCPUs)",
-        )
-
-    def metric_memory_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Memory use of the fullest instance (Maximum, percent): one instance running out fails its requests."""
-        return self.metric(
-            "MemoryUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            statistic="Maximum",
-            period=period,
-            label="Memory utilization (fullest instance)",
-        )
-
-    def metric_disk_utilization(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.Metric:
-        """Disk use of the fullest instance (Maximum, percent)."""
-        return self.metric(
-            "DiskUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            statistic="Maximum",
-            period=period,
-            label="Disk utilization (fullest instance)",
-        )
-
-    def metric_server_error_rate(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
-        """5XX responses as a percentage of invocations; no datapoint while there is no traffic."""
-        return self._rate(
-            "serverErrors", self.metric_invocation_5xx_errors(period=period), "5XX error rate (%)", period
-        )
-
-    def metric_client_error_rate(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
-        """4XX responses as a percentage of invocations; no datapoint while there is no traffic."""
-        return self._rate(
-            "clientErrors", self.metric_invocation_4xx_errors(period=period), "4XX error rate (%)", period
-        )
-
-    def metric_instance_count(self, *, period: Duration = Duration.minutes(1)) -> cloudwatch.MathExpression:
-        """In-service instances, derived as Invocations ÷ InvocationsPerInstance.
-
-        SageMaker publishes no instance-count metric for a variant, but InvocationsPerInstance is Invocations
-        normalized by the instance count, so their ratio is the count. It has datapoints only while there
-        is traffic, which is when the count matters.
-        """
-        return cloudwatch.MathExpression(
-            expression="invocations / perInstance",
-            using_metrics={
-                "invocations": self.metric_invocations(period=period),
-                "perInstance": self.metric_invocations_per_instance(period=period),
-            },
-            period=period,
-            label="Instances (Invocations ÷ InvocationsPerInstance)",
-        )
-
-    def _rate(self, name: str, errors: cloudwatch.Metric, label: str, period: Duration) -> cloudwatch.MathExpression:
-        return cloudwatch.MathExpression(
-            expression=f"100 * {name} / invocations",
-            using_metrics={name: errors, "invocations": self.metric_invocations(period=period)},
-            period=period,
-            label=label,
         )
 
     def _rollback_alarm(
@@ -523,15 +388,8 @@ class ModelEndpoint(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="EndpointLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/sagemaker/Endpoints/*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[self.log_group.log_group_arn],
             )
         )
         self.role.add_to_principal_policy(
@@ -570,9 +428,6 @@ class ModelEndpoint(Construct):
                 "model artifacts get keys generated by the training pipeline.",
                 f"/{DataPrefix.CAPTURE.value}*": "Data capture writes under the capture/ prefix of the Region's bucket "
                 "only, with keys SageMaker generates per endpoint, variant and hour.",
-                ":log-group:/aws/sagemaker/Endpoints/*": "The endpoint's name, and with it its log group's, is "
-                "generated when CloudFormation creates the endpoint, after this role must already work; the model runs "
-                "network-isolated, so only SageMaker itself uses these credentials.",
                 **NETWORK_INTERFACE_WILDCARD_REASONS,
             },
         )
@@ -718,9 +573,9 @@ class ModelEndpoint(Construct):
                 f"traffic routing wait is {traffic_routing.wait.to_seconds()} s; allowed: at least "
                 f"{_ROLLBACK_DATAPOINTS * _ROLLBACK_PERIOD.to_seconds()} s, the time the rollback alarms need to trip"
             )
-        if not 0 <= termination_wait.to_seconds() <= _MAXIMUM_WAIT_SECONDS:
+        if not 0 <= termination_wait.to_seconds() <= MAXIMUM_WAIT_SECONDS:
             problems.append(
-                f"termination_wait is {termination_wait.to_seconds()} s; allowed: 0-{_MAXIMUM_WAIT_SECONDS} s"
+                f"termination_wait is {termination_wait.to_seconds()} s; allowed: 0-{MAXIMUM_WAIT_SECONDS} s"
             )
         low, high = _MAXIMUM_EXECUTION_TIMEOUT_RANGE
         if not low <= timeout.to_seconds() <= high or timeout.to_seconds() <= baking_seconds:

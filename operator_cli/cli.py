@@ -5,6 +5,7 @@
     mlp status [--region R | --all]
     mlp approve|reject --region R [--version N]
     mlp promote --region R
+    mlp deploy --region R [-c key=value ...]
     mlp invoke --region R --file rows.csv|rows.json
 
 Each Region's resources are found through its stacks' outputs. ``--project-dir`` names the
@@ -22,6 +23,7 @@ from typing import TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from operator_cli import commands
+from operator_cli.deploy import deploy
 from operator_cli.errors import OperatorError
 from operator_cli.project import CHECKOUT, Project
 from operator_cli.resources import StackNotDeployed, find_resources, session
@@ -65,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         approval = with_region(name, f"{name} a model version (default: the newest one pending approval)")
         approval.add_argument("--version", type=int)
 
-    with_region("promote", "serve the newest approved model: record it in cdk.json and deploy the Region's stage")
+    with_region("promote", "serve the newest approved model: record it in cdk.json and deploy the Serving stack")
+
+    deploy = with_region("deploy", "synthesize with every gate and deploy the Region's stage (make deploy)")
+    deploy.add_argument(
+        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="a context override for the synth"
+    )
 
     invoke = with_region("invoke", "send records to the Region's endpoint and print the predictions")
     invoke.add_argument("--file", type=Path, required=True, help="CSV rows (.csv) or JSON records (.json)")
@@ -115,7 +122,10 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     elif args.command == "promote":
         package_arn = commands.latest_approved_package(aws, resources)
         print(f"promoting {package_arn}", file=out)
-        commands.promote(project, region, package_arn, out=out)
+        commands.promote(project, aws, region, package_arn, out=out)
+    elif args.command == "deploy":
+        context = [arg for value in args.context for arg in ("-c", value)]
+        deploy(project, aws, region, serving_only=False, context_args=context, out=out)
     elif args.command == "invoke":
         print(commands.invoke(aws, resources, args.file), file=out)
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +11,7 @@ from typing import Any, TextIO
 
 import boto3
 
+from operator_cli.deploy import RolledBack, deploy
 from operator_cli.errors import OperatorError
 from operator_cli.project import Project
 from operator_cli.resources import RegionResources
@@ -214,26 +213,27 @@ def latest_approved_package(aws: boto3.Session, resources: RegionResources) -> s
 # --- Serving ---------------------------------------------------------------------------------------
 
 
-def promote(project: Project, region: str, package_arn: str, *, out: TextIO) -> None:
-    """Records ``package_arn`` as the Region's model in the project's cdk.json, then deploys the Region's stage
-    with the project's own CDK app and config; the CDK's output goes straight to the terminal.
+def promote(project: Project, aws: boto3.Session, region: str, package_arn: str, *, out: TextIO) -> None:
+    """Records ``package_arn`` as the Region's model in the project's cdk.json, then deploys the Region's Serving
+    stack as ``make deploy`` deploys (operator_cli/deploy.py): gated, from cdk.json's settings, and checked.
 
-    A failed deploy restores cdk.json, which then again names what is deployed.
+    A failed deploy, or one SageMaker rolled back, restores cdk.json, which then again names what is served. After
+    a rollback the stack still describes the refused model while the endpoint serves the previous one, and a later
+    promotion of the same model would find nothing to deploy; so the Serving stack is deployed again from the
+    restored cdk.json (its own rollout is not checked: whichever way it ends, the previous model is served).
     """
-    cdk = shutil.which("cdk")
-    if cdk is None:
-        raise OperatorError("cdk is not on PATH; run make setup and export PATH=$PWD/node_modules/.bin:$PATH")
     previous = project.record_model_package(region, package_arn)
     print(f"recorded in {project.cdk_json}: {region} serving.model_package_arn = {package_arn}", file=out)
-    command = ["deploy", f"{stage_name(region)}/*", "--require-approval", "never"]
-    print(f"$ cdk {' '.join(command)}  (in {project.directory})", file=out, flush=True)
-    result = subprocess.run([cdk, *command], cwd=project.directory, check=False)
-    if result.returncode != 0:
+    try:
+        deploy(project, aws, region, serving_only=True, out=out)
+    except RolledBack as error:
         project.restore(previous)
-        raise OperatorError(
-            f"cdk deploy of {stage_name(region)} failed (exit {result.returncode}; see its output above); "
-            f"{project.cdk_json} is restored"
-        )
+        print(f"restored {project.cdk_json}; deploying the Serving stack from it again", file=out, flush=True)
+        deploy(project, aws, region, serving_only=True, check_rollout=False, out=out)
+        raise RolledBack(f"{error}; {project.cdk_json} is restored and the Serving stack deployed from it") from None
+    except OperatorError as error:
+        project.restore(previous)
+        raise OperatorError(f"{error}; {project.cdk_json} is restored") from None
     print(f"{stage_name(region)} serves {package_arn}", file=out)
 
 

@@ -25,6 +25,7 @@ class Output(StrEnum):
     EXECUTION_ROLE_ARN = "ExecutionRoleArn"
     MODEL_IMAGE_URI = "ModelImageUri"
     ENDPOINT_NAME = "EndpointName"
+    ENDPOINT_CONFIG_NAME = "EndpointConfigName"
     VARIANT_NAME = "VariantName"
     DASHBOARD_NAME = "DashboardName"
 

@@ -1,8 +1,9 @@
 """The project's pinned CDK CLI, run as a user runs it, from a working directory of the rehearsal's own.
 
-The working directory is a project directory as a fork has one: a cdk.json naming the project's app
-(absolute paths) and holding its context (feature flags and the platform config, with the
-emulator's account as a fork sets its own). A plain ``cdk deploy`` works there, and so does
+The working directory is a project directory as a fork has one: the project's cdk.json (its CLI
+settings, which keep telemetry, notices and version reporting off, and its context: feature flags
+and the platform config, with the emulator's account as a fork sets its own), naming the project's
+app with absolute paths. A plain ``cdk deploy`` works there, and so does
 ``mlp --project-dir``, which records promoted models in that cdk.json. The CLI's side effects
 (cdk.out, cdk.context.json from lookups, its caches under HOME) land there and never in the
 project, where other synths may be running.
@@ -17,6 +18,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from operator_cli.deploy import CLI_ENVIRONMENT
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _STRIPPED_PREFIXES = ("AWS_", "CDK_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
@@ -35,10 +38,11 @@ class Cdk:
     @classmethod
     def prepare(cls, workdir: Path, client_environment: dict[str, str], account: str) -> Cdk:
         """Makes ``workdir`` a project directory for the platform in ``account``."""
-        context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
-        context["platform"]["account"] = account
-        app = f"{sys.executable} {PROJECT_ROOT / 'app.py'}"  # the project's app, as its cdk.json names it
-        (workdir / "cdk.json").write_text(json.dumps({"app": app, "context": context}, indent=2) + "\n")
+        settings = json.loads((PROJECT_ROOT / "cdk.json").read_text())
+        settings["context"]["platform"]["account"] = account
+        settings["app"] = f"{sys.executable} {PROJECT_ROOT / 'app.py'}"  # the project's app, as its cdk.json names it
+        settings.pop("watch", None)
+        (workdir / "cdk.json").write_text(json.dumps(settings, indent=2) + "\n")
         (workdir / "home").mkdir()
         (workdir / "logs").mkdir()
         return cls(workdir, client_environment)
@@ -54,14 +58,13 @@ class Cdk:
                 [str(PROJECT_ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent), inherited["PATH"]]
             ),
             "HOME": str(self.workdir / "home"),  # no ~/.aws, no ~/.cdk.json of whoever runs it
-            "CDK_DISABLE_VERSION_CHECK": "true",
-            "CDK_DISABLE_CLI_TELEMETRY": "true",
+            **CLI_ENVIRONMENT,
         }
 
     def run(self, step: str, *args: str) -> float:
         """Runs ``cdk args`` and returns its wall time; the output goes to logs/<step>.log."""
         log = self.workdir / "logs" / f"{step}.log"
-        command = [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdk"), *args, "--no-notices", "--no-color"]
+        command = [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdk"), *args, "--no-color"]
         started = time.monotonic()
         with log.open("w") as output:
             try:

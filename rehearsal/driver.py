@@ -50,7 +50,8 @@ VERBOSE = ("-vv",)
 IMPORT_EXISTING = ("--import-existing-resources",)
 """As make deploy: retained resources with fixed names that exist are imported (README: Training)."""
 EMULATOR_START_SECONDS = 60
-EMULATOR_MAX_SECONDS = 900
+EMULATOR_MAX_SECONDS = 1800
+"""A safety stop for an orphaned emulator, well beyond a rehearsal on busy cores (four gated mlp promote deploys)."""
 PROBE_KEY = "datasets/rehearsal/probe.txt"
 IMAGE_MANIFEST = json.dumps(
     {

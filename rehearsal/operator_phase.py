@@ -2,9 +2,11 @@
 Region, each result checked through the AWS APIs, and each of its errors provoked once.
 
 upload-data → train --wait → (a version registered) → reject → train --wait, failing at the quality
-gate → train --wait → (a version registered) → status → approve → promote → invoke → status.
-``mlp promote`` records the package in the rehearsal's cdk.json and runs ``cdk deploy`` there: that
-deploy is the rehearsal's new-model-version update.
+gate → train --wait → (a version registered) → status → approve → promote → invoke → status →
+train --wait → approve → promote while a rollback alarm is in ALARM (rolled back: exit 1 naming the
+alarm, cdk.json restored, the endpoint on the previous model) → promote again once the alarm is OK.
+``mlp promote`` records the package in the rehearsal's cdk.json and deploys the Serving stack alone there,
+as make deploy deploys (synth, cfn-lint, deploy): that deploy is the rehearsal's new-model-version update.
 
 The emulator runs no SageMaker job, so what a succeeded execution's jobs leave behind is made
 here, with the platform's real code (``PipelineStandIn``), and the emulator is told how each
@@ -28,7 +30,7 @@ from operator_cli import commands
 from platform_config.naming import stack_name
 from platform_contract.names import Output, StackId
 from rehearsal.aws import Emulator
-from rehearsal.cdk import Cdk
+from rehearsal.cdk import PROJECT_ROOT, Cdk
 from rehearsal.checks import CheckFailed
 from rehearsal.model import DataSet, TrainedModel, serving, train, write_data_set
 
@@ -36,7 +38,8 @@ POLL_SECONDS = "0.2"
 SECONDS_PER_STEP = 0.3
 """How long each emulated pipeline step takes: long enough for ``--wait`` to see steps start and end."""
 MLP_SECONDS = 60
-PROMOTE_SECONDS = 300
+PROMOTE_SECONDS = 600
+"""A promotion synthesizes every Region with the gates and deploys; one that is rolled back deploys twice."""
 LARGE_FILE_BYTES = commands.LARGE_FILE_BYTES + 1024 * 1024
 """Large enough for mlp to show the upload's progress."""
 DATA_SET = "churn"
@@ -76,7 +79,8 @@ class Mlp:
         result = subprocess.run(
             [str(executable), "--project-dir", str(self.project_dir), *arguments],
             cwd=self.project_dir,
-            env=environment or self.environment,
+            # This checkout's packages, even where the installed mlp is an editable install of another checkout.
+            env={**(environment or self.environment), "PYTHONPATH": str(PROJECT_ROOT)},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -86,6 +90,15 @@ class Mlp:
         run = MlpRun(arguments, result.returncode, result.stdout, result.stderr)
         log = self.logs / f"mlp-{self.runs:02d}-{arguments[0]}.log"
         log.write_text(f"$ {run.command}\nexit {run.exit_code}\n--- stdout\n{run.stdout}--- stderr\n{run.stderr}")
+        return run
+
+    def fails_last(self, *arguments: str, saying: str, timeout: float = MLP_SECONDS) -> MlpRun:
+        """Runs a command that must exit 1 with ``saying`` in its last line on stderr: one that runs the CDK,
+        whose own output comes first."""
+        run = self(*arguments, timeout=timeout)
+        last = (run.stderr.strip().splitlines() or [""])[-1]
+        if run.exit_code != 1 or not last.startswith("mlp: ") or saying not in last:
+            raise CheckFailed(f"`{run.command}` must exit 1 saying {saying!r}; it exited {run.exit_code} with {last!r}")
         return run
 
     def succeeds(self, *arguments: str, timeout: float = MLP_SECONDS) -> MlpRun:
@@ -236,8 +249,12 @@ class OperatorPhase:
             self.invoke(data_set)
             self.endpoint_out_of_service(data_set)
             self.alarm_firing()
+        refused, _ = self.train_and_register(data_uri, data_set)
+        self.approve(refused)
+        self.rolled_back_promotion(refused, serving=candidate)
+        self.promote(refused)
         self.errors()
-        return candidate
+        return refused
 
     def upload(self, data_set: DataSet) -> str:
         run = self.mlp.succeeds("upload-data", "--region", self.region, str(data_set.directory))
@@ -349,9 +366,45 @@ class OperatorPhase:
         served = self._served_package()
         if served != package:
             raise CheckFailed(f"after `{run.command}` the endpoint's model is {served}, not {package}")
-        if stack_name(self.region, "Serving") not in run.stdout + run.stderr:
-            raise CheckFailed(f"`{run.command}` did not show the CDK's deploy output")
-        self.record(run, f"recorded in cdk.json and deployed with cdk deploy; the endpoint serves {package}")
+        output = run.stdout + run.stderr
+        if stack_name(self.region, StackId.SERVING) not in output or "scripts.lint_templates" not in output:
+            raise CheckFailed(f"`{run.command}` did not show the gates' and the CDK's deploy output")
+        others = [
+            stack
+            for stack in (StackId.DATA, StackId.NETWORK, StackId.TRAINING)
+            if stack_name(self.region, stack) in output
+        ]
+        if others:
+            raise CheckFailed(f"`{run.command}` deployed {others} too; a promotion deploys the Serving stack alone")
+        self.record(
+            run, f"recorded in cdk.json, synthesized, linted, the Serving stack alone deployed; it serves {package}"
+        )
+
+    def rolled_back_promotion(self, package: str, *, serving: str) -> None:
+        """A promotion whose rollout a rollback alarm stops, as SageMaker does while one is in ALARM: mlp names the
+        alarm, exits 1 and restores cdk.json; the endpoint still serves the previous model."""
+        endpoint_name = self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME]
+        endpoint = self.sagemaker.describe_endpoint(EndpointName=endpoint_name)
+        alarm = endpoint["LastDeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"][0]["AlarmName"]
+        before = (self.workdir / "cdk.json").read_text()
+        cloudwatch = self.emulator.client("cloudwatch", self.region)
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="rehearsal: the new model fails")
+        try:
+            run = self.mlp.fails_last(
+                "promote", "--region", self.region, saying="rolled the update of endpoint", timeout=PROMOTE_SECONDS
+            )
+        finally:
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="rehearsal")
+        last = run.stderr.strip().splitlines()[-1]
+        if alarm not in last or "is restored and the Serving stack deployed from it" not in last:
+            raise CheckFailed(f"`{run.command}` did not name the alarm {alarm} and the restored cdk.json: {last}")
+        if (self.workdir / "cdk.json").read_text() != before:
+            raise CheckFailed(f"`{run.command}` was rolled back but left cdk.json changed")
+        # The stack replaced the config the endpoint still runs, so the endpoint's config name is what tells.
+        running = self.sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
+        if running != endpoint["EndpointConfigName"]:
+            raise CheckFailed(f"after the rolled-back `{run.command}` the endpoint runs {running}")
+        self.record(run, f"{package} rolled back by {alarm}: exit 1, cdk.json restored, still serving {serving}")
 
     def invoke(self, data_set: DataSet) -> None:
         rows = data_set.test_rows.read_text().splitlines()
@@ -384,7 +437,7 @@ class OperatorPhase:
     def alarm_firing(self) -> None:
         cloudwatch = self.emulator.client("cloudwatch", self.region)
         topic = self.outputs[StackId.DATA][Output.ALERT_TOPIC_ARN]
-        alarms = cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+        alarms = cloudwatch.describe_alarms(AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
         alarm = next(alarm["AlarmName"] for alarm in alarms if topic in alarm.get("AlarmActions", []))
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="rehearsal: mlp status shows it")
         try:

@@ -49,6 +49,10 @@ class Update:
         return changed
 
 
+FIXED_FLEET = 2
+"""Instances of the Serving update's fleet without autoscaling: enough to split into a canary."""
+
+
 def _next_retention(days: int) -> int:
     index = LOG_RETENTION_DAYS.index(days)
     return LOG_RETENTION_DAYS[index + 1] if index + 1 < len(LOG_RETENTION_DAYS) else LOG_RETENTION_DAYS[index - 1]
@@ -76,12 +80,20 @@ UPDATES: tuple[Update, ...] = (
         "AWS::SageMaker::Pipeline",
         "PipelineDefinition",
     ),
+    # A fleet without autoscaling (max = min) of two instances: its count now comes from the template.
+    Update(
+        "Serving",
+        "serving.min_capacity",
+        lambda s: FIXED_FLEET,
+        "AWS::SageMaker::EndpointConfig",
+        "ProductionVariants",
+    ),
     Update(
         "Serving",
         "serving.max_capacity",
-        lambda s: s.serving.max_capacity + 2,
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        "MaxCapacity",
+        lambda s: FIXED_FLEET,
+        "AWS::SageMaker::Endpoint",
+        "ExcludeRetainedVariantProperties",
     ),
     Update(
         "Serving",

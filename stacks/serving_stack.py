@@ -17,6 +17,7 @@ from ml_constructs import (
     PrivateNetwork,
     TrafficRouting,
 )
+from ml_constructs.log_retention import retention_days
 from platform_config import RegionConfig
 from platform_contract.names import Output
 
@@ -84,6 +85,7 @@ class ServingStack(Stack):
             termination_wait=Duration.seconds(shifting.termination_wait_seconds),
             rollback_server_error_rate_percent=alarms.server_error_rate_percent,
             rollback_model_latency_p99_ms=alarms.model_latency_p99_ms,
+            log_retention=retention_days(config.settings.log_retention_days),
         )
         self.alarms = EndpointAlarms(
             self,
@@ -112,5 +114,7 @@ class ServingStack(Stack):
         )
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
         CfnOutput(self, Output.ENDPOINT_NAME.value, value=self.endpoint.endpoint_name)
+        # What the endpoint must run once a deploy is complete; SageMaker may have rolled the update back.
+        CfnOutput(self, Output.ENDPOINT_CONFIG_NAME.value, value=self.endpoint.endpoint_config_name)
         CfnOutput(self, Output.VARIANT_NAME.value, value=self.endpoint.variant_name)
         CfnOutput(self, Output.DASHBOARD_NAME.value, value=self.dashboard.dashboard_name)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -131,26 +132,53 @@ def test_every_region_is_synthesized_into_its_own_assembly(platform):
     assert regions == sorted(region.region for region in platform.config.regions)
 
 
-def test_real_cli_synthesizes_without_network_credentials_or_aws_environment(cdk_cli, tmp_path):
+def _synth_offline(cdk_cli: str, project: Path, outdir: Path, home: Path) -> dict:
+    """``cdk synth -vv`` in ``project`` where loopback is the only network and every proxy variable names a
+    listener that records connections (tests/cli_probe.py): what the CLI printed and what tried to leave."""
     if shutil.which("unshare") is None:
         pytest.fail("unshare (util-linux) is needed to cut the network for this test")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_DEFAULT_"))}
-    env["HOME"] = str(tmp_path)  # no ~/.aws either
-    outdir = tmp_path / "cdk.out"
-    # A fresh network namespace has no interfaces but a down loopback: nothing outside is reachable.
+    # Nothing from the caller's environment may switch telemetry, notices or version checks off: cdk.json must.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
+    env["HOME"] = str(home)  # no ~/.aws and no ~/.cdk.json either
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    probe = [sys.executable, "-m", "tests.cli_probe", cdk_cli, "synth", "**", "-vv", "-o", str(outdir)]
     result = subprocess.run(
-        ["unshare", "--net", cdk_cli, "synth", "**", "--quiet", "-o", str(outdir)],
-        cwd=PROJECT_ROOT,
+        ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *probe],
+        cwd=project,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    templates = list(stack_templates(outdir))
-    assert len(templates) >= 2
-    assert "Node 20 is end-of-life" not in result.stderr
+    return json.loads(result.stdout)
+
+
+PHONING_HOME = ("Telemetry dispatched", "Notices refreshed", "Could not refresh notices", "cdk-cli-telemetry")
+
+
+def test_real_cli_synthesizes_offline_and_nothing_tries_to_leave_the_machine(cdk_cli, tmp_path):
+    """cdk.json turns off the CLI's telemetry, notices and version reporting, so every cdk run of the project and
+    of a fork (make, mlp, the rehearsal) sends nothing."""
+    outdir = tmp_path / "cdk.out"
+    probe = _synth_offline(cdk_cli, PROJECT_ROOT, outdir, tmp_path)
+    assert probe["returncode"] == 0, probe["output"][-4000:]
+    assert probe["attempts"] == []
+    assert [line for line in probe["output"].splitlines() if any(mark in line for mark in PHONING_HOME)] == []
+    assert len(list(stack_templates(outdir))) >= 2
+    assert "Node 20 is end-of-life" not in probe["output"]
+
+
+def test_without_the_settings_the_probe_sees_the_cli_phone_home(cdk_cli, tmp_path):
+    """The check above can fail: a project without the settings is caught."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("import aws_cdk as cdk\n\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n")
+    (project / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
+    probe = _synth_offline(cdk_cli, project, tmp_path / "out", tmp_path)
+    printed = [line for line in probe["output"].splitlines() if any(mark in line for mark in PHONING_HOME)]
+    assert probe["attempts"] or printed, probe["output"][-4000:]
 
 
 def test_synth_with_an_account_needs_no_context_lookup(prod_platform):

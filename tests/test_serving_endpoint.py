@@ -4,6 +4,7 @@ and the update-safe shape of the endpoint."""
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -11,6 +12,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
@@ -23,7 +25,8 @@ from ml_constructs import (
     PlatformDashboard,
     TrafficRouting,
 )
-from tests.conftest import shipped_context
+from ml_constructs.endpoint_alarms import ALARMS
+from tests.conftest import PROJECT_ROOT, shipped_context
 
 PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
 
@@ -100,7 +103,7 @@ BAD_PROPS = {
         "traffic routing wait is 60 s; allowed: at least 120 s, the time the rollback alarms need to trip",
     ),
     "baking longer than SageMaker allows a deployment": (
-        dict(traffic_routing=TrafficRouting.linear(10, cdk.Duration.hours(1))),
+        dict(min_capacity=2, traffic_routing=TrafficRouting.linear(10, cdk.Duration.hours(1))),
         "maximum_execution_timeout is 39720 s for 36120 s of baking and termination wait; allowed: 600-28800 s",
     ),
     "timeout shorter than the baking": (
@@ -214,6 +217,77 @@ def test_burstable_instances_serve_without_autoscaling():
     assert resources_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy") == {}
 
 
+def _update_policy(stack: cdk.Stack) -> dict:
+    _, endpoint = one(Template.from_stack(stack), "AWS::SageMaker::Endpoint")
+    return endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+
+
+@pytest.mark.parametrize(
+    "fleet",
+    [
+        dict(min_capacity=1, max_capacity=4),
+        dict(
+            min_capacity=2,
+            capacity_schedules=[CapacitySchedule("night", appscaling.Schedule.expression("cron(0 20 * * ? *)"), 1, 2)],
+        ),
+    ],
+    ids=["one instance at least", "one instance at night"],
+)
+@pytest.mark.parametrize(
+    "routing", [TrafficRouting.canary(10, cdk.Duration.minutes(4)), TrafficRouting.linear(25, cdk.Duration.minutes(4))]
+)
+def test_a_fleet_that_may_run_one_instance_is_updated_all_at_once_with_the_same_baking(fleet, routing):
+    """SageMaker refuses a canary or linear step larger than half the variant's instances; one cannot be halved."""
+    stack, endpoint = endpoint_stack(traffic_routing=routing, **fleet)
+    policy = _update_policy(stack)
+    assert policy["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 240}
+    assert policy["MaximumExecutionTimeoutInSeconds"] == 240 + 120 + 3600
+    assert endpoint.traffic_routing == TrafficRouting.all_at_once(routing.wait)
+    rollback = _endpoint_properties(stack)["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert len(rollback) == 2
+
+
+def test_a_fleet_of_two_instances_keeps_its_canary():
+    stack, _ = endpoint_stack(min_capacity=2, traffic_routing=TrafficRouting.canary(10, cdk.Duration.minutes(4)))
+    assert _update_policy(stack)["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+
+
+def _endpoint_properties(stack: cdk.Stack) -> dict:
+    return one(Template.from_stack(stack), "AWS::SageMaker::Endpoint")[1]["Properties"]
+
+
+def test_an_autoscaled_fleet_keeps_the_instance_count_the_autoscaler_reached():
+    stack, _ = endpoint_stack(min_capacity=1, max_capacity=4)
+    assert _endpoint_properties(stack)["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
+
+
+def test_a_fleet_without_autoscaling_takes_its_instance_count_from_the_template():
+    """Nothing else sets its count, so a new min_capacity must reach it on update."""
+    stack, endpoint = endpoint_stack(instance_type="ml.t2.medium", min_capacity=2, max_capacity=2)
+    properties = _endpoint_properties(stack)
+    assert not endpoint.autoscaling
+    assert properties["RetainAllVariantProperties"] is True
+    assert properties["ExcludeRetainedVariantProperties"] == [
+        {"VariantPropertyType": "DesiredWeight"},
+        {"VariantPropertyType": "DesiredInstanceCount"},
+    ]
+
+
+def test_the_endpoint_log_group_exists_before_the_endpoint_with_retention_and_key():
+    stack, _ = endpoint_stack(log_retention=logs.RetentionDays.ONE_MONTH)
+    template = Template.from_stack(stack)
+    group_id, group = one(template, "AWS::Logs::LogGroup")
+    _, definition = one(template, "AWS::SageMaker::Endpoint")
+    name = definition["Properties"]["EndpointName"]
+    assert name.endswith("-MlM5Large") and len(name) <= 63
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
+    assert group["Properties"]["LogGroupName"] == f"/aws/sagemaker/Endpoints/{name}"
+    assert group["Properties"]["RetentionInDays"] == 30
+    assert "DataKey" in json.dumps(group["Properties"]["KmsKeyId"])
+    assert group["DeletionPolicy"] == "Delete"
+    assert group_id in definition["DependsOn"]
+
+
 def test_model_artifact_is_served_with_the_bundled_image():
     stack, _ = endpoint_stack(model_package_arn=None, model_data_url="s3://bucket/models/churn/model.tar.gz")
     _, model = one(Template.from_stack(stack), "AWS::SageMaker::Model")
@@ -226,11 +300,12 @@ def test_model_artifact_is_served_with_the_bundled_image():
 
 def test_linear_routing_and_schedules_are_rendered():
     stack, _ = endpoint_stack(
+        min_capacity=2,
         max_capacity=6,
         traffic_routing=TrafficRouting.linear(25, cdk.Duration.minutes(3)),
         capacity_schedules=[
-            CapacitySchedule("night", appscaling.Schedule.expression("cron(0 20 * * ? *)"), 1, 2),
-            CapacitySchedule("day", appscaling.Schedule.expression("cron(0 6 * * ? *)"), 1, 6),
+            CapacitySchedule("night", appscaling.Schedule.expression("cron(0 20 * * ? *)"), 2, 2),
+            CapacitySchedule("day", appscaling.Schedule.expression("cron(0 6 * * ? *)"), 2, 6),
         ],
     )
     template = Template.from_stack(stack)
@@ -247,12 +322,12 @@ def test_linear_routing_and_schedules_are_rendered():
         {
             "ScheduledActionName": "night",
             "Schedule": "cron(0 20 * * ? *)",
-            "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2},
+            "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 2},
         },
         {
             "ScheduledActionName": "day",
             "Schedule": "cron(0 6 * * ? *)",
-            "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 6},
+            "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 6},
         },
     ]
 
@@ -344,13 +419,13 @@ def test_alarm_thresholds_follow_the_instance_type_and_period():
         period=cdk.Duration.minutes(5),
     )
     threshold = {
-        name: stack.resolve(getattr(alarms, name).node.default_child.threshold)
-        for name in ("cpu_utilization", "invocations_per_instance", "instance_count_at_max")
+        name: stack.resolve(alarms.by_id[name].node.default_child.threshold)
+        for name in ("CpuUtilization", "InvocationsPerInstance", "InstanceCountAtMax")
     }
     assert threshold == {
-        "cpu_utilization": 70 * 8,  # summed over the 8 vCPUs of ml.c5.2xlarge
-        "invocations_per_instance": 50 * 300 * 0.8,  # per 5-minute Sum
-        "instance_count_at_max": 5.5,
+        "CpuUtilization": 70 * 8,  # summed over the 8 vCPUs of ml.c5.2xlarge
+        "InvocationsPerInstance": 50 * 300 * 0.8,  # per 5-minute Sum
+        "InstanceCountAtMax": 5.5,
     }
 
 
@@ -389,3 +464,11 @@ def test_dashboard_shows_the_pipeline_when_it_is_named():
         assert (
             f'\\"AWS/Sagemaker/ModelBuildingPipeline\\",\\"{metric}\\",\\"PipelineName\\",\\"churn-training\\"' in body
         )
+
+
+def test_the_readme_alarm_table_lists_the_alarm_specs_in_order():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("### Alarms", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = [name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])]
+    assert listed == [spec.id for spec in ALARMS] + ["Unhealthy", "RollbackServerErrorRate", "RollbackModelLatency"]

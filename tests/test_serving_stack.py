@@ -184,10 +184,9 @@ def test_execution_role_reads_models_and_writes_capture_only_through_s3(serving)
 
 def test_execution_role_logs_and_metrics_stay_in_sagemakers_endpoint_namespaces(serving):
     statements = {statement.get("Sid"): statement for statement in _statements(serving)}
-    assert (
-        text(statements["EndpointLogs"]["Resource"])
-        == f"arn:aws:logs:{REGION}:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*"
-    )
+    group_id, group = one(serving, "AWS::Logs::LogGroup")
+    assert text(statements["EndpointLogs"]["Resource"]) == f"<{group_id}.Arn>"
+    assert group["Properties"]["LogGroupName"].startswith("/aws/sagemaker/Endpoints/")
     assert statements["EndpointMetrics"]["Condition"] == {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}
 
 
@@ -249,7 +248,29 @@ def test_prod_starts_with_at_least_two_instances_that_autoscaling_keeps(prod_pla
     assert prod_platform.stages[REGION].serving.termination_protection is True
 
 
-def test_endpoint_rolls_out_blue_green_with_the_configured_traffic_shifting(serving, settings):
+def test_the_endpoint_log_group_keeps_the_configured_retention_and_the_regions_key(serving, settings, endpoint_id):
+    group_id, group = one(serving, "AWS::Logs::LogGroup")
+    endpoint_name = properties(serving, "AWS::SageMaker::Endpoint")["EndpointName"]
+    assert group["Properties"]["LogGroupName"] == f"/aws/sagemaker/Endpoints/{endpoint_name}"
+    assert group["Properties"]["RetentionInDays"] == settings.log_retention_days
+    assert "DataStoreKey" in stack_output(group["Properties"]["KmsKeyId"])
+    assert group_id in serving.to_json()["Resources"][endpoint_id]["DependsOn"]
+
+
+def test_a_one_instance_fleet_rolls_out_all_at_once_with_the_configured_baking(serving, settings):
+    """The shipped dev config starts with one instance, which SageMaker cannot split into a canary."""
+    assert settings.serving.min_capacity == 1
+    policy = properties(serving, "AWS::SageMaker::Endpoint")["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    shifting = settings.serving.traffic_shifting
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "ALL_AT_ONCE",
+        "WaitIntervalInSeconds": shifting.wait_seconds,
+    }
+
+
+def test_endpoint_rolls_out_blue_green_with_the_configured_traffic_shifting(prod_platform):
+    serving = prod_platform.template(REGION, "serving")
+    settings = next(region for region in prod_platform.config.regions if region.region == REGION).settings
     endpoint = properties(serving, "AWS::SageMaker::Endpoint")
     shifting = settings.serving.traffic_shifting
     policy = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]
@@ -263,7 +284,6 @@ def test_endpoint_rolls_out_blue_green_with_the_configured_traffic_shifting(serv
     assert (
         policy["MaximumExecutionTimeoutInSeconds"] == shifting.wait_seconds + shifting.termination_wait_seconds + 3600
     )
-    assert "EndpointName" not in endpoint
 
 
 def test_updates_keep_the_autoscaled_instance_count(serving):
@@ -283,7 +303,8 @@ def test_rollback_alarms_are_wired_into_the_deployment_by_their_fixed_names(serv
     assert sorted(wired) == sorted(named)
     assert all(name.endswith(("-RollbackServerErrorRate", "-RollbackModelLatency")) for name in wired)
     # Names, not references: the alarms watch the endpoint, so a reference to them would be a cycle.
-    assert "DependsOn" not in serving.to_json()["Resources"][endpoint_id]
+    depends_on = serving.to_json()["Resources"][endpoint_id].get("DependsOn", [])
+    assert not set(depends_on) & set(resources_of(serving, "AWS::CloudWatch::Alarm"))
 
 
 def test_rollback_alarms_trip_within_a_baking_period(serving, settings):
@@ -304,7 +325,8 @@ def test_rollback_alarms_trip_within_a_baking_period(serving, settings):
         assert all(query["MetricStat"]["Period"] == 60 for query in alarm["Metrics"] if "MetricStat" in query)
         assert 2 * 60 <= settings.serving.traffic_shifting.wait_seconds
         assert alarm["TreatMissingData"] == "notBreaching"
-        assert alarm["AlarmActions"] == alarm["OKActions"] and "AlertsTopic" in stack_output(alarm["AlarmActions"][0])
+        # They page through the composite alarm, which names them.
+        assert "AlarmActions" not in alarm and "OKActions" not in alarm
 
 
 def test_scalable_target_is_registered_per_endpoint_and_variant_through_the_service_linked_role(
@@ -480,18 +502,26 @@ def test_metric_math_alarms(serving, settings, endpoint_id, construct_id):
 
 
 @pytest.mark.parametrize("construct_id", [*ALARMS, *MATH_ALARMS])
-def test_every_alarm_evaluates_as_configured_and_pages_the_regions_topic_when_it_fires_and_recovers(
-    serving, settings, construct_id
-):
+def test_every_alarm_evaluates_as_configured_and_shows_on_the_dashboard_without_paging(serving, settings, construct_id):
     alarm = _alarm(serving, construct_id)
     assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (
         settings.alarms.evaluation_periods,
         settings.alarms.datapoints_to_alarm,
     )
-    assert alarm["AlarmActions"] == alarm["OKActions"]
-    (topic,) = alarm["AlarmActions"]
-    assert "AlertsTopic" in stack_output(topic)
+    assert not alarm.get("AlarmActions") and not alarm.get("OKActions")
     assert alarm["AlarmDescription"]
+
+
+def test_one_incident_is_one_page_from_the_composite_alarm(serving):
+    """Only the composite notifies the topic, when it fires and when it recovers."""
+    paging = {
+        logical_id
+        for type_ in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+        for logical_id, alarm in resources_of(serving, type_).items()
+        if alarm["Properties"].get("AlarmActions") or alarm["Properties"].get("OKActions")
+    }
+    (composite_id,) = resources_of(serving, "AWS::CloudWatch::CompositeAlarm")
+    assert paging == {composite_id}
 
 
 def test_composite_alarm_says_the_endpoint_is_unhealthy(serving):
@@ -502,7 +532,8 @@ def test_composite_alarm_says_the_endpoint_is_unhealthy(serving):
     )
     assert rule == (
         '(ALARM("ServerErrorRate") OR ALARM("ModelLatency") OR ALARM("OverheadLatency") OR ALARM("MemoryUtilization") '
-        'OR ALARM("DiskUtilization") OR (ALARM("InvocationsPerInstance") AND ALARM("InstanceCountAtMax")))'
+        'OR ALARM("DiskUtilization") OR (ALARM("InvocationsPerInstance") AND ALARM("InstanceCountAtMax")) '
+        'OR ALARM("EndpointRollbackServerErrorRate") OR ALARM("EndpointRollbackModelLatency"))'
     )
     assert composite["AlarmActions"] == composite["OKActions"] and "AlertsTopic" in stack_output(
         composite["AlarmActions"][0]
@@ -560,8 +591,8 @@ def test_serving_role_acknowledgments_name_each_wildcard_with_its_reason(platfor
         and entry["ruleName"].startswith("AwsSolutions-IAM5")
     }
     resources = sorted(finding.split("[Resource::", 1)[1].removesuffix("]") for finding in acknowledged)
-    assert len(resources) == 5, resources
-    for suffix in ("/models/*", "/capture/*", ":log-group:/aws/sagemaker/Endpoints/*", ":network-interface/*"):
+    assert len(resources) == 4, resources
+    for suffix in ("/models/*", "/capture/*", ":network-interface/*"):
         assert sum(resource.endswith(suffix) for resource in resources) == 1, suffix
     assert "*" in resources
     assert all(len(reason) >= 40 for reason in acknowledged.values())

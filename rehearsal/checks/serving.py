@@ -1,4 +1,5 @@
-"""The Serving stack: an encrypted, captured, autoscaled endpoint whose alarms page the Region's topic.
+"""The Serving stack: an encrypted, captured endpoint with its log group, autoscaled where its template says so,
+running the config its stack names, whose composite alarm alone pages the Region's topic.
 
 Written against the platform's design; the per-type checks compare every property with the template.
 """
@@ -28,14 +29,36 @@ def verify(serving: DeployedStack, stage: Mapping[str, DeployedStack], verify: V
         "capture goes to the data bucket's capture/ prefix",
     )
 
+    config_id, _ = serving.only("AWS::SageMaker::EndpointConfig")
+    verify.equal(
+        endpoint["EndpointConfigName"],
+        serving.physical_id(config_id).rsplit("/", 1)[-1],
+        "the endpoint runs the config its stack names (no rollback)",
+    )
+    group = f"/aws/sagemaker/Endpoints/{endpoint['EndpointName']}"
+    found = serving.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    verify.true(
+        any(g["logGroupName"] == group and g.get("kmsKeyId") == key_arn for g in found),
+        "the endpoint's log group is the stack's, encrypted with the Region's key",
+    )
+
     scaled = [
         serving.resolve(p)["ResourceId"] for _, p in serving.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
     ]
-    verify.true(
-        any(r.startswith(f"endpoint/{endpoint['EndpointName']}/") for r in scaled),
-        "the endpoint's capacity is autoscaled",
-    )
-    verify.true(len(serving.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")) >= 1, "a scaling policy")
+    variant = endpoint["ProductionVariants"][0]
+    if scaled:
+        verify.true(
+            any(r.startswith(f"endpoint/{endpoint['EndpointName']}/") for r in scaled),
+            "the endpoint's capacity is autoscaled",
+        )
+        verify.true(len(serving.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")) >= 1, "a scaling policy")
+    else:
+        # Nothing else sets the count of a fleet without autoscaling: the template's reaches it.
+        verify.equal(
+            variant.get("DesiredInstanceCount"),
+            config["ProductionVariants"][0]["InitialInstanceCount"],
+            "a fleet without autoscaling runs the template's instance count",
+        )
 
     cloudwatch = serving.client("cloudwatch")
     for resource_type, alarm_type in (
@@ -45,9 +68,10 @@ def verify(serving: DeployedStack, stage: Mapping[str, DeployedStack], verify: V
         for logical_id, _ in serving.of_type(resource_type):
             names = [serving.physical_id(logical_id)]
             alarm = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=[alarm_type])[f"{alarm_type}s"]
-            verify.true(
-                bool(alarm) and topic in alarm[0].get("AlarmActions", []),
-                f"{logical_id} pages the Region's alert topic",
+            pages = bool(alarm) and topic in alarm[0].get("AlarmActions", [])
+            # One incident, one page: the composite alone notifies the topic.
+            verify.equal(
+                pages, alarm_type == "CompositeAlarm", f"{logical_id} pages the Region's topic only if composite"
             )
     verify.true(len(serving.of_type("AWS::CloudWatch::CompositeAlarm")) >= 1, "a composite alarm")
     verify.true(len(serving.of_type("AWS::CloudWatch::Dashboard")) >= 1, "a dashboard")
