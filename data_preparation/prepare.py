@@ -49,6 +49,8 @@ from data_preparation.storage import HadoopFiles, as_uri
 _HASH = "__row_hash"
 _SPLIT = "__split"
 _PUBLISHING = "_publishing"
+# SageMaker keeps the first kilobyte of the failure message; one reason must leave room for others.
+_REASON_LENGTH = 400
 _READ_ALLOWED = "CSV files with one header row and the same columns, or Parquet files with the same schema"
 
 
@@ -125,16 +127,28 @@ def _spark_action(action: Any) -> Any:
     try:
         return action()
     except (PySparkException, Py4JJavaError) as error:
-        raise PreparationError([Problem("input", _first_line(error), _READ_ALLOWED)]) from error
+        raise PreparationError([Problem("input", _reason(error), _READ_ALLOWED)]) from error
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    # Spark's messages start with the JVM error, often with the file; the stack traces after it help nobody.
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith(("at ", "JVM stacktrace", "Traceback")):
-            return line.strip()[:500]
-    return type(error).__name__
+def _reason(error: Exception) -> str:
+    """What Spark says went wrong, on one line: the innermost cause, with the file a wrapping error names.
+
+    A failed action surfaces as "An error occurred while calling o391.collectToPython"; the reason and
+    the file are in the chain of Java causes below it.
+    """
+    messages = []
+    cause = error.java_exception if isinstance(error, Py4JJavaError) else None
+    while cause is not None:
+        if cause.getMessage():
+            messages.append(" ".join(str(cause.getMessage()).split()))
+        cause = cause.getCause()
+    if not messages:
+        return " ".join(str(error).split("\n\n")[0].split())[:_REASON_LENGTH]
+    root = messages[-1]
+    naming_a_file = [message for message in messages if "file:" in message or "://" in message]
+    if naming_a_file and not ("file:" in root or "://" in root):
+        root = f"{naming_a_file[0]} ({root})"
+    return root[:_REASON_LENGTH]
 
 
 def _publish(

@@ -24,11 +24,15 @@ LABEL = "churned"
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    # Two cores, so the runs are really parallel; few shuffle partitions keep small jobs fast.
+    # Two cores, so the runs are really parallel. On test-sized data compiling queries costs more than
+    # running them: no whole-stage code generation, no adaptive re-planning, few shuffle partitions
+    # (this halves the test time; the job itself keeps Spark's defaults).
     session = (
         SparkSession.builder.master("local[2]")
         .appName("data-preparation-tests")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
