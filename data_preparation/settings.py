@@ -316,7 +316,7 @@ class PreparationSettings:
 
     def to_mapping(self) -> dict[str, Any]:
         """The settings as JSON-ready data, the inverse of ``from_mapping``."""
-        data = dataclasses.asdict(self)
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["feature_columns"] = list(self.feature_columns)
         data["rules"] = {
             "required_columns": dict(self.rules.required_columns),

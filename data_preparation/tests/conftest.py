@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training_code" / "
 
 FEATURES = ("age", "income", "score")
 LABEL = "churned"
+# Rows of the successful runs: enough for the split proportions to be judged, few enough to be quick.
+ROWS = 1200
 
 
 @pytest.fixture(scope="session")
@@ -128,4 +130,17 @@ def run_job(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession):
         write(root / "raw" / "churn")
         return Run(root, spark, settings or base_settings())
 
+    return run
+
+
+@pytest.fixture(scope="session")
+def rows() -> list[dict[str, Any]]:
+    return generated_rows(ROWS)
+
+
+@pytest.fixture(scope="session")
+def one_file(run_job, rows) -> Run:
+    """A successful run on one CSV file with the default settings."""
+    run = run_job(lambda folder: write_csv(folder, rows))
+    assert run.status == 0, run.message
     return run

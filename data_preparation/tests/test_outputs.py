@@ -14,9 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from data_preparation.settings import PreparationSettings
-from data_preparation.tests.conftest import FEATURES, LABEL, base_settings, generated_rows, write_csv
+from data_preparation.tests.conftest import FEATURES, LABEL, ROWS, base_settings, write_csv
 
-ROWS = 1200
 SETTINGS = base_settings()
 FRACTIONS = {
     split: getattr(PreparationSettings.from_mapping(SETTINGS), f"{split}_fraction")
@@ -32,18 +31,6 @@ def as_numbers(row: dict) -> tuple[float | None, ...]:
 def csv_rows(text: str, header: bool) -> list[tuple[float | None, ...]]:
     lines = list(csv.reader(io.StringIO(text)))
     return [tuple(None if value == "" else float(value) for value in line) for line in lines[1 if header else 0 :]]
-
-
-@pytest.fixture(scope="module")
-def rows() -> list[dict]:
-    return generated_rows(ROWS)
-
-
-@pytest.fixture(scope="module")
-def one_file(run_job, rows):
-    run = run_job(lambda folder: write_csv(folder, rows))
-    assert run.status == 0, run.message
-    return run
 
 
 @pytest.fixture(scope="module")
