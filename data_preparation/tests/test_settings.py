@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,22 @@ def test_input_file_kinds_are_those_the_training_container_reads():
 def test_the_contract_and_settings_import_without_pyspark():
     code = "import sys; sys.modules['pyspark'] = None; import data_preparation.contract, data_preparation.settings"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_documentation_lists_every_setting_with_its_default():
+    table = (Path(__file__).resolve().parents[2] / "docs" / "data-preparation.md").read_text()
+    rows = {
+        line.split("|")[1].strip().strip("`"): line.split("|")[2].strip()
+        for line in table.splitlines()
+        if line.startswith("| `")
+    }
+    defaults = PreparationSettings(dataset="d", label_column="l", task="regression")
+    for field in dataclasses.fields(PreparationSettings):
+        if field.name != "rules":
+            assert field.name in rows, field.name
+    for field in dataclasses.fields(QualityRules):
+        assert f"rules.{field.name}" in rows, field.name
+    for name in ("train_fraction", "validation_fraction", "test_fraction", "seed", "rows_per_file"):
+        value = getattr(defaults, name)
+        assert rows[name] == (f"{value:g}" if isinstance(value, float) else str(value)), name
+    assert rows["rules.min_rows"] == str(defaults.rules.min_rows)
