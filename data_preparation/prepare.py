@@ -31,6 +31,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,7 +172,9 @@ def _publish(
         "test-labels": ("test", (label,), False),
     }
     assert tuple(layout) == contract.DATASET_FOLDERS
-    for folder, (split, columns, header) in layout.items():
+
+    def write(folder: str) -> None:
+        split, columns, header = layout[folder]
         parts = max(1, math.ceil(split_rows[split] / settings.rows_per_file))
         rows = (
             prepared.where(F.col(_SPLIT) == split)
@@ -179,7 +182,13 @@ def _publish(
             .sortWithinPartitions(_HASH, *[quoted(c) for c in (label, *features)])
             .select(*[quoted(c) for c in columns])
         )
-        _spark_action(lambda rows=rows, folder=folder, header=header: _write_csv(rows, f"{staging}/{folder}", header))
+        _spark_action(lambda: rows.write.csv(f"{staging}/{folder}", header=header, mode="errorifexists"))
+
+    # The first write fills the cache, the others then read it. Writing all at once keeps every core
+    # busy even when a split has fewer files than there are cores.
+    write(contract.DATASET_FOLDERS[0])
+    with ThreadPoolExecutor(max_workers=len(layout) - 1) as pool:
+        list(pool.map(write, contract.DATASET_FOLDERS[1:]))
 
     publishing = paths.datasets_output / _PUBLISHING
     published: list[Path] = []
@@ -203,10 +212,6 @@ def _publish(
     finally:
         shutil.rmtree(publishing, ignore_errors=True)
     return counts
-
-
-def _write_csv(rows: DataFrame, uri: str, header: bool) -> None:
-    rows.write.csv(uri, header=header, mode="errorifexists")
 
 
 def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
