@@ -45,7 +45,7 @@ from data_preparation import contract
 from data_preparation.baseline import baseline_files
 from data_preparation.quality import as_double, judge, measure, quoted, row_hash, split_of
 from data_preparation.settings import PreparationError, PreparationSettings, Problem
-from data_preparation.storage import HadoopFiles, as_uri
+from data_preparation.storage import HadoopFiles, InputFiles, as_uri
 
 _HASH = "__row_hash"
 _SPLIT = "__split"
@@ -68,6 +68,8 @@ class JobPaths:
 
 @dataclass(frozen=True)
 class Summary:
+    """What a successful run wrote: rows in the dataset and per split, files per output folder."""
+
     rows: int
     split_rows: dict[str, int]
     files: dict[str, int]
@@ -78,16 +80,18 @@ def prepare(spark: SparkSession, settings: PreparationSettings, paths: JobPaths)
     problems = settings.problems()
     if problems:
         raise PreparationError(problems)
-    for output in (paths.datasets_output, paths.baseline_output):
-        if output.exists() and any(output.iterdir()):
-            problems.append(Problem(str(output), "is not empty", "an empty output folder"))
+    problems = [
+        Problem(str(output), "is not empty", "an empty output folder")
+        for output in (paths.datasets_output, paths.baseline_output)
+        if output.exists() and any(output.iterdir())
+    ]
     files = HadoopFiles(spark)
-    dataset_uri = as_uri(paths.raw_input).rstrip("/") + "/" + settings.dataset
-    found = files.input_files(dataset_uri, "dataset")
+    found = files.input_files(as_uri(paths.raw_input).rstrip("/") + "/" + settings.dataset, "dataset")
     if isinstance(found, Problem):
-        raise PreparationError([*problems, found])
+        problems.append(found)
     if problems:
         raise PreparationError(problems)
+    assert isinstance(found, InputFiles)
 
     frame = _read(spark, found.kind, found.uris)
     problems = settings.column_problems(frame.columns, where=found.uris[0])
