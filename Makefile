@@ -19,7 +19,7 @@ CDK := cdk
 # Extra CDK CLI arguments, e.g. CDK_ARGS="-c platform.account=123456789012"
 CDK_ARGS ?=
 
-.PHONY: setup setup-dev synth deploy test test-fast lint format bench-synth bench-serving clean
+.PHONY: setup setup-dev synth deploy test test-fast lint format bench-synth bench-serving bench-prepare clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ bench-synth: setup-dev
 bench-serving: setup-dev
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/serving/requirements.txt
 	PYTHONPATH=training_code/src python bench/serving/run.py
+
+## Rows per second of the data-preparation job, 10^5 to 10^7 rows, on one core and on two.
+bench-prepare: setup-dev
+	python -m bench.prepare
 
 clean:
 	rm -rf cdk.out cdk.out.next .pytest_cache
