@@ -25,6 +25,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _STRIPPED_PREFIXES = ("AWS_", "CDK_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
+def first_model_version(account: str, region: str) -> str:
+    """Version 1 of the Region's model registry (the Data stack's ``ModelRegistry``)."""
+    return f"arn:aws:sagemaker:{region}:{account}:model-package/mlplatform-{region}-data-models/1"
+
+
 class CommandFailed(RuntimeError):
     pass
 
@@ -36,10 +41,14 @@ class Cdk:
     timeout_seconds: float = 300
 
     @classmethod
-    def prepare(cls, workdir: Path, client_environment: dict[str, str], account: str) -> Cdk:
-        """Makes ``workdir`` a project directory for the platform in ``account``."""
+    def prepare(cls, workdir: Path, client_environment: dict[str, str], account: str, region: str) -> Cdk:
+        """Makes ``workdir`` a project directory for the platform in ``account``, with ``region`` serving a first
+        model version of its registry from the start, so that the first deploy creates every stack."""
         settings = json.loads((PROJECT_ROOT / "cdk.json").read_text())
-        settings["context"]["platform"]["account"] = account
+        platform = settings["context"]["platform"]
+        platform["account"] = account
+        entry = next(entry for entry in platform["regions"] if entry["region"] == region)
+        entry.setdefault("serving", {})["model_package_arn"] = first_model_version(account, region)
         settings["app"] = f"{sys.executable} {PROJECT_ROOT / 'app.py'}"  # the project's app, as its cdk.json names it
         settings.pop("watch", None)
         (workdir / "cdk.json").write_text(json.dumps(settings, indent=2) + "\n")

@@ -151,7 +151,7 @@ class Rehearsal:
         self.workdir = workdir
         self.emulator = emulator
         self.summary = summary
-        self.cdk = Cdk.prepare(workdir, emulator.client_environment(region), ACCOUNT)
+        self.cdk = Cdk.prepare(workdir, emulator.client_environment(region), ACCOUNT, region)
 
     @staticmethod
     def context_args(overrides: dict[str, object]) -> list[str]:

@@ -30,18 +30,28 @@ def shipped_context() -> dict:
     return json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
 
 
+SERVING_REGION = "eu-west-1"
+EXAMPLE_MODEL_PACKAGE = (
+    f"arn:aws:sagemaker:{SERVING_REGION}:{TEST_ACCOUNT}:model-package/mlplatform-eu-west-1-data-models/1"
+)
+
+
+def serving_context() -> dict:
+    """The shipped config with its first Region serving a model, so that the tests cover every stack: the shipped
+    config serves none, since a fresh account has no model to serve yet."""
+    context = copy.deepcopy(shipped_context())
+    entry = next(entry for entry in context["platform"]["regions"] if entry["region"] == SERVING_REGION)
+    entry.setdefault("serving", {})["model_package_arn"] = EXAMPLE_MODEL_PACKAGE
+    return context
+
+
 def prod_context() -> dict:
-    """The shipped config as a prod deployment states it: its own account, a real pager, packages of its account."""
-    context = shipped_context()
-    platform = copy.deepcopy(context["platform"])
+    """That config as a prod deployment states it: its own account and a pager that receives mail."""
+    context = serving_context()
+    platform = context["platform"]
     platform.update(environment="prod", account=TEST_ACCOUNT)
     platform["defaults"]["alarm_email"] = TEST_ALARM_EMAIL
-    for region in platform["regions"]:
-        serving = region.get("serving", {})
-        if serving.get("model_package_arn"):
-            arn = serving["model_package_arn"].split(":")
-            serving["model_package_arn"] = ":".join([*arn[:4], TEST_ACCOUNT, *arn[5:]])
-    return {**context, "platform": platform}
+    return context
 
 
 class SynthesizedPlatform:
@@ -71,7 +81,7 @@ class SynthesizedPlatform:
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> SynthesizedPlatform:
-    return SynthesizedPlatform(shipped_context(), tmp_path_factory.mktemp("cdk.out"))
+    return SynthesizedPlatform(serving_context(), tmp_path_factory.mktemp("cdk.out"))
 
 
 @pytest.fixture(scope="session")

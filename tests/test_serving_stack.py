@@ -12,7 +12,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from ml_constructs import ModelEndpoint
-from tests.conftest import PROJECT_ROOT, shipped_context
+from tests.conftest import PROJECT_ROOT, serving_context
 
 REGION = "eu-west-1"
 
@@ -79,7 +79,7 @@ def test_only_regions_whose_config_names_a_model_get_a_serving_stack(platform):
 
 
 def test_the_app_names_each_region_without_a_model_once(tmp_path):
-    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(shipped_context()), "CDK_OUTDIR": str(tmp_path)}
+    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(serving_context()), "CDK_OUTDIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "app.py"],
         cwd=PROJECT_ROOT,

@@ -28,9 +28,8 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-# (stack, Region): every Region has each stack except Serving, which only Regions with a model have.
-SNAPSHOTS = [(stack, region) for stack in ("data", "network", "training") for region in ("eu-west-1", "us-east-1")]
-SNAPSHOTS += [("serving", "eu-west-1")]
+# One snapshot per stack kind, of the Region that has every kind (only a Region with a model has Serving).
+SNAPSHOTS = [(stack, "eu-west-1") for stack in ("data", "network", "training", "serving")]
 
 
 @pytest.mark.parametrize(("stack", "region"), SNAPSHOTS, ids=[f"{stack}-{region}" for stack, region in SNAPSHOTS])
