@@ -80,9 +80,11 @@ rehearse: setup-dev
 bench-synth: setup-dev
 	python -m bench.synth
 
+# nginx (the classic stack's front proxy) and wrk (the load generator) come from Debian.
 bench-serving: setup-dev
+	command -v nginx >/dev/null && command -v wrk >/dev/null || apt-get install -y -q nginx-light wrk
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/serving/requirements.txt
-	PYTHONPATH=training_code/src python bench/serving/run.py
+	PYTHONPATH=training_code/src $(VENV)/bin/python bench/serving/run.py
 
 ## Rows per second of the data-preparation job, 10^5 to 10^7 rows, on one core and on two.
 bench-prepare: setup-dev

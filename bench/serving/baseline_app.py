@@ -1,9 +1,9 @@
 """The baseline of the serving benchmark: the classic SageMaker bring-your-own-container pattern.
 
-A Flask app behind gunicorn sync workers that parses CSV with pandas and writes the predictions
-back with pandas, as SageMaker's long-standing example containers do (their nginx front proxy is
-left out, which only flatters the baseline). It predicts with the same booster call as the image's
-server, so the comparison measures the serving stack alone. MODEL_DIR names the model directory.
+A Flask app behind gunicorn sync workers, behind nginx (classic.py starts them), that parses CSV
+with pandas and writes the predictions back with pandas, as SageMaker's long-standing example and
+framework containers do. It predicts with the same booster call as the image's server, so the
+comparison measures the serving stack alone. MODEL_DIR names the model directory.
 """
 
 from __future__ import annotations
