@@ -18,7 +18,7 @@ import pytest
 
 from app import main
 from platform_config import ConfigError, Environment, load_platform_config
-from tests.conftest import PROJECT_ROOT, shipped_context
+from tests.conftest import EXAMPLE_MODEL_PACKAGE, PROJECT_ROOT, shipped_context
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/3"
 
@@ -722,6 +722,10 @@ def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_messag
             "--quiet",
             "-o",
             str(tmp_path / "out"),
+            "-c",
+            f"platform.regions.eu-west-1.serving.model_package_arn={EXAMPLE_MODEL_PACKAGE}",
+            "-c",
+            "platform.defaults.serving.min_capacity=2",
             "-c",
             "platform.defaults.serving.traffic_shifting.mode=linear",
             "-c",
