@@ -181,8 +181,14 @@ _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def _milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    value, unit = _match(re.fullmatch(r"([\d.]+)(us|ms|s)", text), text).groups()
     return float(value) * _UNITS_MS[unit]
+
+
+def _match(match: re.Match[str] | None, text: str) -> re.Match[str]:
+    if match is None:
+        raise ValueError(f"unexpected wrk output:\n{text}")
+    return match
 
 
 def best_of(repeat: int, measure: Callable[[], Measurement]) -> Measurement:
@@ -216,9 +222,9 @@ def run_wrk(wrk: str, server: RunningServer, script: Path, concurrency: int, dur
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    requests = int(_match(re.search(r"(\d+) requests in", output), output).group(1))
     return Measurement(
-        float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        float(_match(re.search(r"Requests/sec:\s+([\d.]+)", output), output).group(1)),
         _milliseconds(percentiles["50"]),
         _milliseconds(percentiles["99"]),
         cpu_used * 1e6 / max(requests, 1),
