@@ -107,6 +107,7 @@ class PendingDefinition:
 
     def result(self) -> dict[str, Any]:
         if self._template is None:
+            assert self._process is not None  # started in __init__ whenever no template was cached
             try:
                 output, errors = self._process.communicate(timeout=_GENERATOR_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -47,6 +48,11 @@ class AlarmInputs:
             * self.invocations_per_instance_percent_of_max
             / 100
         )
+
+    @property
+    def vcpus_per_instance(self) -> int:
+        """The endpoint's vCPUs per instance; ModelEndpoint refuses to construct without them."""
+        return cast(int, self.endpoint.vcpus_per_instance)
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec(
         "CpuUtilization",
         lambda e, p: e.metric_cpu_utilization(period=p),
-        lambda i: i.cpu_utilization_percent * i.endpoint.vcpus_per_instance,
+        lambda i: i.cpu_utilization_percent * i.vcpus_per_instance,
         lambda i: (
             f"CPU above {i.cpu_utilization_percent}% per vCPU on average "
-            f"({i.cpu_utilization_percent * i.endpoint.vcpus_per_instance:g}% summed over the "
-            f"{i.endpoint.vcpus_per_instance} vCPUs of {i.endpoint.instance_type})"
+            f"({i.cpu_utilization_percent * i.vcpus_per_instance:g}% summed over the "
+            f"{i.vcpus_per_instance} vCPUs of {i.endpoint.instance_type})"
         ),
         missing=_GAP_KEEPS_STATE,
     ),

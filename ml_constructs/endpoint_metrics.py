@@ -51,31 +51,31 @@ class EndpointMetrics:
             metric_name=metric_name,
             dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
             unit=unit,
-            **{"period": DEFAULT_PERIOD, "statistic": "Sum", **options},
+            **MetricOptions({"period": DEFAULT_PERIOD, "statistic": "Sum", **options}),
         )
 
     def metric_invocations(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """InvokeEndpoint requests, errors included. Default: Sum."""
-        return self.metric("Invocations", **{"label": "Invocations", **options})
+        return self.metric("Invocations", **MetricOptions({"label": "Invocations", **options}))
 
     def metric_invocation_5xx_errors(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Invocations answered with a 5XX status. Default: Sum."""
-        return self.metric("Invocation5XXErrors", **{"label": "5XX errors", **options})
+        return self.metric("Invocation5XXErrors", **MetricOptions({"label": "5XX errors", **options}))
 
     def metric_invocation_4xx_errors(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Invocations answered with a 4XX status. Default: Sum."""
-        return self.metric("Invocation4XXErrors", **{"label": "4XX errors", **options})
+        return self.metric("Invocation4XXErrors", **MetricOptions({"label": "4XX errors", **options}))
 
     def metric_invocations_per_instance(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Invocations divided by the variant's instance count; what the autoscaler tracks per minute. Default: Sum."""
-        return self.metric("InvocationsPerInstance", **{"label": "Invocations per instance", **options})
+        return self.metric("InvocationsPerInstance", **MetricOptions({"label": "Invocations per instance", **options}))
 
     def metric_model_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Time the container takes to answer, in microseconds as SageMaker reports it. Default: p99."""
         return self.metric(
             "ModelLatency",
             unit=cloudwatch.Unit.MICROSECONDS,
-            **{"statistic": "p99", "label": "Model latency p99", **options},
+            **MetricOptions({"statistic": "p99", "label": "Model latency p99", **options}),
         )
 
     def metric_overhead_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
@@ -83,7 +83,7 @@ class EndpointMetrics:
         return self.metric(
             "OverheadLatency",
             unit=cloudwatch.Unit.MICROSECONDS,
-            **{"statistic": "p99", "label": "Overhead latency p99", **options},
+            **MetricOptions({"statistic": "p99", "label": "Overhead latency p99", **options}),
         )
 
     def metric_cpu_utilization(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
@@ -91,7 +91,7 @@ class EndpointMetrics:
         return self.metric(
             "CPUUtilization",
             namespace=INSTANCE_NAMESPACE,
-            **{"statistic": "Average", "label": "CPU utilization (sum over vCPUs)", **options},
+            **MetricOptions({"statistic": "Average", "label": "CPU utilization (sum over vCPUs)", **options}),
         )
 
     def metric_memory_utilization(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
@@ -99,7 +99,7 @@ class EndpointMetrics:
         return self.metric(
             "MemoryUtilization",
             namespace=INSTANCE_NAMESPACE,
-            **{"statistic": "Maximum", "label": "Memory utilization (fullest instance)", **options},
+            **MetricOptions({"statistic": "Maximum", "label": "Memory utilization (fullest instance)", **options}),
         )
 
     def metric_disk_utilization(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
@@ -107,7 +107,7 @@ class EndpointMetrics:
         return self.metric(
             "DiskUtilization",
             namespace=INSTANCE_NAMESPACE,
-            **{"statistic": "Maximum", "label": "Disk utilization (fullest instance)", **options},
+            **MetricOptions({"statistic": "Maximum", "label": "Disk utilization (fullest instance)", **options}),
         )
 
     def metric_server_error_rate(self, **options: Unpack[MetricOptions]) -> cloudwatch.MathExpression:

@@ -232,7 +232,7 @@ class ModelEndpoint(Construct, EndpointMetrics):
             vpc=vpc,
             subnets=subnets,
             security_groups=security_groups,
-            rollback_alarm_names=rollback_alarm_names.values(),
+            rollback_alarm_names=list(rollback_alarm_names.values()),
         )
 
         container = (

@@ -7,6 +7,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
@@ -132,7 +133,7 @@ class _PublishWithRole:
     def __init__(self, topic: sns.ITopic, role: iam.IRole, message: events.RuleTargetInput) -> None:
         self._topic, self._role, self._message = topic, role, message
 
-    def bind(self, rule: events.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(arn=self._topic.topic_arn, role=self._role, input=self._message)
 
 
@@ -143,5 +144,5 @@ class _StartPipeline:
     def __init__(self, pipeline: TrainingPipeline, role: iam.IRole) -> None:
         self._pipeline, self._role = pipeline, role
 
-    def bind(self, rule: events.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(arn=self._pipeline.pipeline_arn, role=self._role)

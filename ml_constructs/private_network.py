@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -82,7 +83,9 @@ class PrivateNetwork(Construct):
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         for subnet in self.vpc.isolated_subnets:
             # The zones are named in the config on purpose, so that synth needs no lookup (cfn-lint W3010).
-            subnet.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3010"]}})
+            cast(ec2.CfnSubnet, subnet.node.default_child).add_metadata(
+                "cfn-lint", {"config": {"ignore_checks": ["W3010"]}}
+            )
 
         flow_log_group = logs.LogGroup(
             self, "FlowLogs", encryption_key=key, retention=flow_log_retention, removal_policy=removal_policy

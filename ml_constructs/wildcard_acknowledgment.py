@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import Stack
@@ -26,7 +26,7 @@ def acknowledge_wildcard_resources(role: iam.Role, reasons: Mapping[str, str]) -
     """Acknowledges each wildcard resource of ``role``'s default policy whose synthesized form ends with a key of
     ``reasons`` (e.g. ``"/models/*"`` or ``"*"`` alone for a bare wildcard), with that key's reason. A wildcard
     resource no key matches stays a finding."""
-    policy = role.node.find_child("DefaultPolicy")
+    policy = cast(iam.Policy, role.node.find_child("DefaultPolicy"))
     policy.node.add_validation(_AcknowledgeWildcardResources(policy, dict(reasons)))
 
 

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     if args.command == "upload-data":
         commands.upload_data(aws, resources, args.path, out=out)
     elif args.command == "train":
-        parameters = {}
+        parameters: dict[str, str] = {}
         if args.data:
             parameters[PipelineParameter.INPUT_DATA] = commands.training_data_uri(resources, args.data)
         if args.instance_type:

@@ -182,6 +182,7 @@ def set_approval(
 ) -> str:
     """Approves or rejects a version (default: the newest one pending approval); returns its ARN."""
     packages = model_packages(aws, resources)
+    package: dict | None
     if version is None:
         pending = [package for package in packages if package["ModelApprovalStatus"] == "PendingManualApproval"]
         if not pending:

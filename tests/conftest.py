@@ -6,7 +6,9 @@ import copy
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # jsii and the CDK CLI run on the project's pinned Node.js when it is installed (make setup does it).
@@ -71,7 +73,7 @@ class SynthesizedPlatform:
             self._templates[key] = Template.from_stack(getattr(self.stages[region], stack))
         return self._templates[key]
 
-    def template_json(self, region: str, stack: str) -> dict:
+    def template_json(self, region: str, stack: str) -> Mapping[str, Any]:
         return self.template(region, stack).to_json()
 
     @property

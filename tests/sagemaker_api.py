@@ -10,7 +10,12 @@ from typing import Any
 from botocore.model import Shape
 from botocore.session import get_session
 
-_NUMBERS = {"integer": int, "long": int, "float": (int, float), "double": (int, float)}
+_NUMBERS: dict[str, type | tuple[type, ...]] = {
+    "integer": int,
+    "long": int,
+    "float": (int, float),
+    "double": (int, float),
+}
 
 
 @cache
@@ -47,7 +52,7 @@ def shape_problems(value: Any, shape: Shape, path: str) -> list[str]:
         if kind == "list":
             for index, item in enumerate(value):
                 problems += shape_problems(item, shape.member, f"{path}[{index}]")
-        else:
+        elif isinstance(value, dict):
             for key, item in value.items():
                 problems += shape_problems(key, shape.key, f"{path} key")
                 problems += shape_problems(item, shape.value, f"{path}[{key}]")

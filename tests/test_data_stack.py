@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
@@ -19,11 +22,11 @@ PINNED_LOGICAL_IDS = {
 }
 
 
-def resources(template: Template, type_: str) -> dict:
+def resources(template: Template, type_: str) -> Mapping[str, Mapping[str, Any]]:
     return template.find_resources(type_)
 
 
-def only(template: Template, type_: str, logical_id_fragment: str = "") -> dict:
+def only(template: Template, type_: str, logical_id_fragment: str = "") -> Mapping[str, Any]:
     found = {key: value for key, value in resources(template, type_).items() if logical_id_fragment in key}
     assert len(found) == 1, f"expected one {type_} matching {logical_id_fragment!r}, found {list(found)}"
     return next(iter(found.values()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -54,11 +56,11 @@ def endpoint_stack(**props) -> tuple[cdk.Stack, ModelEndpoint]:
     return stack, ModelEndpoint(stack, "Endpoint", **{**defaults, **props})
 
 
-def resources_of(template: Template, type_: str) -> dict[str, dict]:
+def resources_of(template: Template, type_: str) -> Mapping[str, Mapping[str, Any]]:
     return template.find_resources(type_)
 
 
-def one(template: Template, type_: str) -> tuple[str, dict]:
+def one(template: Template, type_: str) -> tuple[str, Mapping[str, Any]]:
     found = resources_of(template, type_)
     assert len(found) == 1, f"expected one {type_}, found {list(found)}"
     return next(iter(found.items()))
@@ -70,7 +72,7 @@ def problems_of(**props) -> str:
     return str(raised.value)
 
 
-BAD_PROPS = {
+BAD_PROPS: dict[str, tuple[dict[str, Any], str]] = {
     "min above max": (
         dict(min_capacity=5, max_capacity=3),
         "min_capacity (5) exceeds max_capacity (3); allowed: min <= max",
@@ -191,7 +193,7 @@ def test_unresolved_instance_type_is_not_validated_and_keeps_a_plain_endpoint_id
 
 
 def test_a_new_instance_type_creates_a_new_endpoint_and_registration_but_keeps_the_variant():
-    def ids(instance_type: str) -> dict[str, object]:
+    def ids(instance_type: str) -> dict[str, str]:
         stack, _ = endpoint_stack(instance_type=instance_type)
         template = Template.from_stack(stack)
         endpoint_id, _ = one(template, "AWS::SageMaker::Endpoint")
@@ -366,7 +368,7 @@ def test_grant_invoke_allows_invoking_this_endpoint_only():
     caller = next(
         policy
         for policy in policies.values()
-        if policy["Properties"]["Roles"] == [{"Ref": stack.get_logical_id(role.node.default_child)}]
+        if policy["Properties"]["Roles"] == [{"Ref": stack.get_logical_id(cast(iam.CfnRole, role.node.default_child))}]
     )
     endpoint_id = stack.get_logical_id(endpoint.cfn_endpoint)
     assert caller["Properties"]["PolicyDocument"]["Statement"] == [
@@ -419,7 +421,7 @@ def test_alarm_thresholds_follow_the_instance_type_and_period():
         period=cdk.Duration.minutes(5),
     )
     threshold = {
-        name: stack.resolve(alarms.by_id[name].node.default_child.threshold)
+        name: stack.resolve(cast(cloudwatch.CfnAlarm, alarms.by_id[name].node.default_child).threshold)
         for name in ("CpuUtilization", "InvocationsPerInstance", "InstanceCountAtMax")
     }
     assert threshold == {

@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
@@ -17,11 +19,11 @@ from tests.conftest import PROJECT_ROOT, serving_context
 REGION = "eu-west-1"
 
 
-def resources_of(template: Template, type_: str) -> dict[str, dict]:
+def resources_of(template: Template, type_: str) -> Mapping[str, Mapping[str, Any]]:
     return template.find_resources(type_)
 
 
-def one(template: Template, type_: str) -> tuple[str, dict]:
+def one(template: Template, type_: str) -> tuple[str, Mapping[str, Any]]:
     found = resources_of(template, type_)
     assert len(found) == 1, f"expected one {type_}, found {list(found)}"
     return next(iter(found.items()))
@@ -205,7 +207,7 @@ def test_execution_role_reads_exactly_the_rollback_alarms(serving):
 def test_execution_role_manages_network_interfaces_in_the_endpoints_network_only(serving):
     statements = {statement.get("Sid"): statement for statement in _statements(serving)}
     create = sorted(map(text, statements["CreateNetworkInterfacesInTheGivenSubnets"]["Resource"]))
-    assert [re.search(r":([a-z-]+)/", resource)[1] for resource in create] == [
+    assert [re.findall(r":([a-z-]+)/", resource)[0] for resource in create] == [
         "network-interface",
         "security-group",
         "subnet",

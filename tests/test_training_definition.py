@@ -28,7 +28,7 @@ from ml_constructs.definition_process import request_definition as pending_defin
 from ml_constructs.pipeline_definition import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
-from platform_contract.instance_types import InstanceType
+from platform_contract.instance_types import InstanceFamily, InstanceType
 from platform_contract.names import PipelineParameter
 from stacks.training_stack import METRIC_DEFINITIONS_FILE
 from tests.conftest import PROJECT_ROOT, shipped_context
@@ -40,6 +40,12 @@ PIPELINE_RESOURCE = "AWS::SageMaker::Pipeline"
 GENERATOR = PROJECT_ROOT / "ml_constructs" / "pipeline_definition.py"
 
 # --- CloudFormation, as it will resolve the definition body ----------------------------------------------------
+
+
+def family(name: str) -> InstanceFamily:
+    instance_type = InstanceType.parse(name)
+    assert instance_type is not None, name
+    return instance_type.family
 
 
 def _fake_id(text: str) -> str:
@@ -226,7 +232,7 @@ def test_instance_types_with_local_storage_get_no_volume_key_and_the_parameter_s
     definition = PendingDefinition(spec, cache_dir=tmp_path).result()
     (parameter,) = [p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
     assert "ml.g5.xlarge" in parameter["EnumValues"] and "ml.p4d.24xlarge" in parameter["EnumValues"]
-    assert all(InstanceType.parse(name).family.local_storage for name in parameter["EnumValues"])
+    assert all(family(name).local_storage for name in parameter["EnumValues"])
     checked = [step for step in all_steps(definition).values() if step["Type"] in REQUESTS]
     for instance_type in parameter["EnumValues"]:
         for step in checked:
@@ -244,8 +250,8 @@ def test_the_training_instance_type_parameter_accepts_only_types_of_the_defaults
     (parameter,) = [p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
     assert parameter["DefaultValue"] in parameter["EnumValues"]
     assert "ml.c5.2xlarge" in parameter["EnumValues"]
-    assert not any(InstanceType.parse(name).family.local_storage for name in parameter["EnumValues"])
-    assert not any(InstanceType.parse(name).family.arm64 for name in parameter["EnumValues"])
+    assert not any(family(name).local_storage for name in parameter["EnumValues"])
+    assert not any(family(name).arm64 for name in parameter["EnumValues"])
 
 
 BAD_ARGUMENTS = {
@@ -491,9 +497,10 @@ def run_generator(*, environment: dict[str, str], prefix: tuple[str, ...] = ()) 
 
 @pytest.mark.slow
 def test_the_generator_is_offline_deterministic_and_independent_of_the_sdks_region(tmp_path):
-    if shutil.which("unshare") is None:
+    unshare = shutil.which("unshare")
+    if unshare is None:
         pytest.fail("unshare (util-linux) is needed to cut the network for this test")
-    first = run_generator(environment=dict(OFFLINE_ENVIRONMENT), prefix=(shutil.which("unshare"), "--net"))
+    first = run_generator(environment=dict(OFFLINE_ENVIRONMENT), prefix=(unshare, "--net"))
     assert first.returncode == 0, first.stderr
     elsewhere = run_generator(environment={**OFFLINE_ENVIRONMENT, "AWS_DEFAULT_REGION": "ap-southeast-2"})
     assert elsewhere.returncode == 0, elsewhere.stderr
@@ -521,7 +528,8 @@ def test_the_generator_refuses_any_network_access_even_one_the_sdk_would_swallow
 def test_synth_without_network_aws_environment_or_home_config_gives_the_same_training_stack(platform, tmp_path):
     """A second, independent synth in a network namespace with no interfaces, no AWS_* variables and a home
     whose AWS and SageMaker config would change the definition if anything read them."""
-    if shutil.which("unshare") is None:
+    unshare = shutil.which("unshare")
+    if unshare is None:
         pytest.fail("unshare (util-linux) is needed to cut the network for this test")
     home = tmp_path / "home"
     (home / ".aws").mkdir(parents=True)
@@ -538,7 +546,7 @@ def test_synth_without_network_aws_environment_or_home_config_gives_the_same_tra
         "CDK_CONTEXT_JSON": json.dumps(json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]),
     }
     result = subprocess.run(
-        [shutil.which("unshare"), "--net", sys.executable, "app.py"],
+        [unshare, "--net", sys.executable, "app.py"],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -38,7 +40,7 @@ SAGEMAKER_JOB_NAMESPACES = [
 ]
 
 
-def resources(template: Template, type_: str) -> dict[str, dict]:
+def resources(template: Template, type_: str) -> Mapping[str, Mapping[str, Any]]:
     return template.find_resources(type_)
 
 

@@ -370,7 +370,7 @@ def _scaling_policy(stack: DeployedStack, arn: str, properties: dict[str, Any], 
         ScalableDimension=dimension,
         PolicyNames=[expected["PolicyName"]],
     )["ScalingPolicies"]
-    policy = next((p for p in policies if p["PolicyName"] == expected["PolicyName"]), {})
+    policy: dict[str, Any] = next((p for p in policies if p["PolicyName"] == expected["PolicyName"]), {})
     verify.equal(policy.get("PolicyARN"), arn, f"{what} ARN")
     verify.equal(policy.get("PolicyType"), expected["PolicyType"], f"{what} type")
     for key in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration"):

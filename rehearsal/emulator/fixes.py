@@ -63,7 +63,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
@@ -87,6 +87,10 @@ from moto.sagemaker.exceptions import ValidationError as SageMakerValidationErro
 from moto.sagemaker.models import FakeEndpoint, sagemaker_backends
 
 from rehearsal.emulator.resources import SageMakerModelPackageGroup
+
+# The type checker sees moto's classmethods as bound methods and its classes as closed: each patch below that wraps
+# one (``.__func__``), installs a classmethod or property, or gives moto's objects an attribute AWS has and moto
+# lacks (a stack's status reason, an endpoint's last deployment config) carries a narrow ignore for that reason.
 
 
 def apply() -> None:
@@ -167,9 +171,9 @@ def _execute_change_set(
         # events, which is where the CLI looks. moto does not roll back; the status says so.
         failure = error if isinstance(error, ResourceFailed) else ResourceFailed(stack.name, _STACK, _describe(error))
         stack.status = f"{operation}_FAILED"
-        stack.status_reason = f"Resource {failure.logical_id} failed: {failure.reason}"
+        stack.status_reason = f"Resource {failure.logical_id} failed: {failure.reason}"  # type: ignore[attr-defined]
         stack.events.append(failure.event(stack, operation))
-        stack._add_stack_event(stack.status, resource_status_reason=stack.status_reason)
+        stack._add_stack_event(stack.status, resource_status_reason=stack.status_reason)  # type: ignore[attr-defined]
         return
     stack.template = change_set.template
     stack._parse_template()
@@ -181,7 +185,7 @@ def _execute_change_set(
     for export in stack.exports:
         self.exports[export.name] = export
     stack.status = f"{operation}_COMPLETE"
-    stack.status_reason = None
+    stack.status_reason = None  # type: ignore[attr-defined]
     stack._add_stack_event(stack.status)
 
 
@@ -199,7 +203,7 @@ def _fix_change_sets() -> None:
     CloudFormationResponse.describe_change_set = _describe_change_set
     CloudFormationResponse.delete_change_set = _delete_change_set
     cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
-    cfn_models.Stack.stack_parameters = property(_previous_parameter_values)
+    cfn_models.Stack.stack_parameters = property(_previous_parameter_values)  # type: ignore[assignment]
 
 
 # --- CloudFormation: Fn::GetStackOutput ------------------------------------------------------
@@ -215,7 +219,7 @@ def _fix_stack_outputs_reference() -> None:
             stack = cfn_models.cloudformation_backends[resources_map._account_id][region].get_stack(spec["StackName"])
             if spec["OutputName"] not in stack.output_map.outputs:
                 raise ValidationError(message=f"Stack {spec['StackName']} has no output {spec['OutputName']}")
-            return stack.output_map[spec["OutputName"]].value
+            return cast(parsing.Output, stack.output_map[spec["OutputName"]]).value
         return clean_json(resource_json, resources_map)
 
     # clean_json recurses through the module attribute, so nested references resolve too.
@@ -375,14 +379,16 @@ def _delete_resources(self: parsing.ResourceMap) -> None:
         for logical_id, definition in definitions.items()
         if definition.get("DeletionPolicy") not in _RETAINED and self._parsed_resources.get(logical_id) is not None
     }
-    dependents = {logical_id: set() for logical_id in definitions}
+    dependents: dict[str, set[str]] = {logical_id: set() for logical_id in definitions}
     for logical_id, definition in definitions.items():
         for dependency in _dependencies(definition) & dependents.keys():
             dependents[dependency].add(logical_id)
     while remaining:
         ready = sorted(logical_id for logical_id in remaining if not dependents[logical_id] & remaining)
         if not ready:
-            raise ResourceFailed(self["AWS::StackName"], _STACK, f"circular dependencies among {sorted(remaining)}")
+            raise ResourceFailed(
+                cast(str, self["AWS::StackName"]), _STACK, f"circular dependencies among {sorted(remaining)}"
+            )
         for logical_id in ready:
             try:
                 self._delete_resource(self._parsed_resources[logical_id], definitions[logical_id])
@@ -399,9 +405,9 @@ def _delete_stack(self: cfn_models.Stack) -> None:
     except ResourceFailed as failure:
         # Reported like AWS does, through the stack's status, rather than as a failed API call.
         self.status = "DELETE_FAILED"
-        self.status_reason = f"Resource {failure.logical_id} failed: {failure.reason}"
+        self.status_reason = f"Resource {failure.logical_id} failed: {failure.reason}"  # type: ignore[attr-defined]
         self.events.append(failure.event(self, "DELETE"))
-        self._add_stack_event(self.status, resource_status_reason=self.status_reason)
+        self._add_stack_event(self.status, resource_status_reason=self.status_reason)  # type: ignore[attr-defined]
         return
     self._add_stack_event("DELETE_COMPLETE")
     self.status = "DELETE_COMPLETE"
@@ -415,11 +421,11 @@ def _fix_stack_deletion() -> None:
     parsing.ResourceMap.delete = _delete_resources
     cfn_models.Stack.delete = _delete_stack
     # Types moto creates but never deletes (its delete falls through to an abstract no-op).
-    RouteTable.delete = lambda self, account_id, region_name: _ec2(account_id, region_name).delete_route_table(self.id)
-    VPCEndPoint.delete = lambda self, account_id, region_name: _ec2(account_id, region_name).delete_vpc_endpoints(
+    RouteTable.delete = lambda self, account_id, region_name: _ec2(account_id, region_name).delete_route_table(self.id)  # type: ignore[attr-defined]
+    VPCEndPoint.delete = lambda self, account_id, region_name: _ec2(account_id, region_name).delete_vpc_endpoints(  # type: ignore[attr-defined]
         [self.id]
     )
-    FlowLogs.delete = lambda self, account_id, region_name: _ec2(account_id, region_name).delete_flow_logs([self.id])
+    FlowLogs.delete = lambda self, account_id, region_name: _ec2(account_id, region_name).delete_flow_logs([self.id])  # type: ignore[attr-defined]
 
 
 # --- EC2: subnet route-table associations ----------------------------------------------------
@@ -430,16 +436,16 @@ def _fix_subnet_route_table_association() -> None:
         cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> SubnetRouteTableAssociation:
         properties = cloudformation_json["Properties"]
-        association = SubnetRouteTableAssociation(properties["RouteTableId"], properties["SubnetId"])
-        association.id = _ec2(account_id, region_name).associate_route_table(
+        association = SubnetRouteTableAssociation(properties["RouteTableId"], properties["SubnetId"])  # type: ignore[abstract]
+        association.id = _ec2(account_id, region_name).associate_route_table(  # type: ignore[attr-defined]
             properties["RouteTableId"], subnet_id=properties["SubnetId"]
         )
         return association
 
-    SubnetRouteTableAssociation.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    SubnetRouteTableAssociation.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
     # CloudFormation's physical ID of an association is the association's ID, not the route table's.
-    SubnetRouteTableAssociation.physical_resource_id = property(lambda self: self.id)
-    SubnetRouteTableAssociation.delete = lambda self, account_id, region_name: _ec2(
+    SubnetRouteTableAssociation.physical_resource_id = property(lambda self: self.id)  # type: ignore[assignment]
+    SubnetRouteTableAssociation.delete = lambda self, account_id, region_name: _ec2(  # type: ignore[attr-defined]
         account_id, region_name
     ).disassociate_route_table(self.id)
 
@@ -448,7 +454,7 @@ def _fix_subnet_route_table_association() -> None:
 
 
 def _fix_vpc_endpoint_type() -> None:
-    create = VPCEndPoint.create_from_cloudformation_json.__func__
+    create = VPCEndPoint.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(
         cls: type, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
@@ -456,14 +462,14 @@ def _fix_vpc_endpoint_type() -> None:
         cloudformation_json["Properties"].setdefault("VpcEndpointType", "Gateway")
         return create(cls, resource_name, cloudformation_json, *args, **kwargs)
 
-    VPCEndPoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    VPCEndPoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
 
 
 # --- EC2: security group egress ---------------------------------------------------------------
 
 
 def _fix_security_group_egress() -> None:
-    create = SecurityGroup.create_from_cloudformation_json.__func__
+    create = SecurityGroup.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(
         cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
@@ -488,7 +494,7 @@ def _fix_security_group_egress() -> None:
                 )
         return group
 
-    SecurityGroup.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    SecurityGroup.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
 
 
 # --- S3: bucket properties -------------------------------------------------------------------
@@ -545,8 +551,8 @@ def _apply_bucket_properties(bucket: FakeBucket, properties: dict[str, Any]) -> 
 
 
 def _fix_bucket_properties() -> None:
-    create = FakeBucket.create_from_cloudformation_json.__func__
-    update = FakeBucket.update_from_cloudformation_json.__func__
+    create = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    update = FakeBucket.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
     to_api_encryption = s3_cloud_formation.cfn_to_api_encryption
 
     def create_from_cloudformation_json(
@@ -578,8 +584,8 @@ def _fix_bucket_properties() -> None:
             encryption["Rule"]["BucketKeyEnabled"] = rule["BucketKeyEnabled"]
         return encryption
 
-    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
+    FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
     s3_cloud_formation.cfn_to_api_encryption = cfn_to_api_encryption
     # models.py imported the function by name.
     import moto.s3.models as s3_models
@@ -708,7 +714,7 @@ def _fix_bucket_policy_conditions() -> None:
 
 
 def _fix_kms_key() -> None:
-    create = Key.create_from_cloudformation_json.__func__
+    create = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(
         cls: type, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
@@ -719,14 +725,14 @@ def _fix_kms_key() -> None:
             properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
         return create(cls, resource_name, cloudformation_json, *args, **kwargs)
 
-    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
 
 
 # --- CloudWatch Logs ---------------------------------------------------------------------------
 
 
 def _fix_log_group() -> None:
-    create = LogGroup.create_from_cloudformation_json.__func__
+    create = LogGroup.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(
         cls: type, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
@@ -738,7 +744,7 @@ def _fix_log_group() -> None:
         return create(cls, resource_name, cloudformation_json, *args, **kwargs)
 
     def update_from_cloudformation_json(
-        cls: type,
+        cls: type[LogGroup],
         original_resource: LogGroup,
         new_resource_name: str,
         cloudformation_json: Any,
@@ -759,8 +765,8 @@ def _fix_log_group() -> None:
         return f"{self.arn}:*" if attribute_name == "Arn" else get_attribute(self, attribute_name)
 
     get_attribute = LogGroup.get_cfn_attribute
-    LogGroup.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    LogGroup.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    LogGroup.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
+    LogGroup.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
     LogGroup.get_cfn_attribute = get_cfn_attribute
 
 
@@ -868,7 +874,7 @@ def _importable(definition: dict[str, Any], named: _NamedType) -> bool:
 
 
 def _create_or_import(resource_type: str, named: _NamedType) -> None:
-    create = named.model.create_from_cloudformation_json.__func__
+    create = named.model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(
         cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
@@ -889,7 +895,7 @@ def _create_or_import(resource_type: str, named: _NamedType) -> None:
             return named.adopt(account_id, region_name, resource_name, cloudformation_json["Properties"])
         return create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
-    named.model.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    named.model.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[attr-defined]
 
 
 def _drifted(stack: cfn_models.Stack) -> list[tuple[Any, _NamedType, dict[str, Any]]]:
@@ -915,9 +921,9 @@ def _change_set_options() -> None:
     def create(self: CloudFormationResponse) -> ActionResult:
         result = create_change_set(self)
         change_set = self.cloudformation_backend.change_sets[result.result["Id"]]  # type: ignore[index]
-        change_set.import_existing_resources = self._get_bool_param("ImportExistingResources", False)
-        change_set.deployment_mode = self._get_param("DeploymentMode")
-        if change_set.deployment_mode == "REVERT_DRIFT":
+        change_set.import_existing_resources = self._get_bool_param("ImportExistingResources", False)  # type: ignore[attr-defined]
+        change_set.deployment_mode = self._get_param("DeploymentMode")  # type: ignore[attr-defined]
+        if change_set.deployment_mode == "REVERT_DRIFT":  # type: ignore[attr-defined]
             if change_set.change_set_type != "UPDATE":
                 raise ValidationError(message="DeploymentMode REVERT_DRIFT applies to existing stacks only")
             if change_set.status == "FAILED" and _drifted(change_set.stack):
@@ -1059,12 +1065,12 @@ def _fix_endpoint_deployments() -> None:
         endpoint = sagemaker_backends[account_id][region_name].create_endpoint(
             endpoint_name=name, endpoint_config_name=properties["EndpointConfigName"], tags=properties.get("Tags", [])
         )
-        endpoint.last_deployment_config = properties.get("DeploymentConfig")
+        endpoint.last_deployment_config = properties.get("DeploymentConfig")  # type: ignore[attr-defined]
         _start_endpoint_logging(account_id, region_name, name)
         return endpoint
 
     def update_from_cloudformation_json(
-        cls: type,
+        cls: type[FakeEndpoint],
         original_resource: FakeEndpoint,
         new_resource_name: str,
         cloudformation_json: Any,
@@ -1084,7 +1090,7 @@ def _fix_endpoint_deployments() -> None:
         variants = _updated_variants(original_resource, config, properties)
         routing = deployment.get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration", {})
         _check_traffic_routing(routing, variants)
-        original_resource.last_deployment_config = deployment or None
+        original_resource.last_deployment_config = deployment or None  # type: ignore[attr-defined]
         original_resource.last_modified_time = utcnow()
         if not _tripped_alarms(account_id, region_name, deployment):
             original_resource.endpoint_config_name = properties["EndpointConfigName"]
@@ -1092,8 +1098,8 @@ def _fix_endpoint_deployments() -> None:
             original_resource.data_capture_config = config["DataCaptureConfig"]
         return original_resource
 
-    FakeEndpoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    FakeEndpoint.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    FakeEndpoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
+    FakeEndpoint.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
 
 
 def _fix_alarms_by_state() -> None:

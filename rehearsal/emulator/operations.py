@@ -416,10 +416,12 @@ def _add_pipeline_execution_steps() -> None:
             steps.reverse()
         return ActionResult({"PipelineExecutionSteps": steps})
 
-    SageMakerModelBackend.start_pipeline_execution = start_pipeline_execution
+    # The replacement takes moto's trailing arguments (description, parallelism, token) as *args.
+    SageMakerModelBackend.start_pipeline_execution = start_pipeline_execution  # type: ignore[assignment]
     SageMakerModelBackend.describe_pipeline_execution = describe_pipeline_execution
     SageMakerModelBackend.list_pipeline_executions = list_pipeline_executions
-    SageMakerResponse.list_pipeline_execution_steps = list_pipeline_execution_steps
+    # moto has no ListPipelineExecutionSteps; the emulator adds it.
+    SageMakerResponse.list_pipeline_execution_steps = list_pipeline_execution_steps  # type: ignore[attr-defined]
 
 
 # --- Endpoints and invocations -------------------------------------------------------------------
@@ -511,6 +513,8 @@ def _forward_invocations() -> None:
 def _post(server: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
     """(status, content type, body) of the model server's answer. http.client: no proxy, loopback only."""
     url = urllib.parse.urlsplit(server)
+    if url.hostname is None:
+        raise ValueError(f"model server address {server!r} names no host")
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=MODEL_SERVER_TIMEOUT_SECONDS)
     try:
         connection.request("POST", path, body=body, headers=headers)

@@ -134,7 +134,10 @@ class SageMakerPipeline(_Resource, CloudFormationModel):
             return definition["PipelineDefinitionBody"]
         location = definition["PipelineDefinitionS3Location"]
         s3 = s3_backends[self.account_id][get_partition(self.region_name)]
-        return s3.get_object(location["Bucket"], location["Key"], version_id=location.get("Version")).value.decode()
+        key = s3.get_object(location["Bucket"], location["Key"], version_id=location.get("Version"))
+        if key is None:
+            raise ValueError(f"PipelineDefinitionS3Location s3://{location['Bucket']}/{location['Key']} does not exist")
+        return key.value.decode()
 
     def create(self) -> None:
         self._backend.create_pipeline(
@@ -360,9 +363,10 @@ def _metric_data_queries(metrics: list[dict[str, Any]]) -> list[MetricDataQuery]
         queries.append(
             MetricDataQuery(
                 query_id=query["Id"],
-                label=query.get("Label"),
-                period=query.get("Period"),
-                return_data=query.get("ReturnData"),
+                # moto annotates these as str, but its own GetMetricData passes None where a query has none.
+                label=query.get("Label"),  # type: ignore[arg-type]
+                period=query.get("Period"),  # type: ignore[arg-type]
+                return_data=query.get("ReturnData"),  # type: ignore[arg-type]
                 expression=query.get("Expression"),
                 metric_stat=metric_stat,
             )

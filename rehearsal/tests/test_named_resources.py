@@ -102,7 +102,7 @@ def test_import_needs_a_retain_policy_and_a_resource_no_other_stack_owns(stacks:
     assert _deploy(stacks, other, {"Logs": _log_group(group)}, ImportExistingResources=True)["StackStatus"] == (
         "CREATE_FAILED"
     )
-    deletable = {"Type": LOG_GROUP, "Properties": {"LogGroupName": group}}
+    deletable: dict[str, Any] = {"Type": LOG_GROUP, "Properties": {"LogGroupName": group}}
     stacks.client("logs").create_log_group(logGroupName=f"{group}-free")
     deletable["Properties"]["LogGroupName"] = f"{group}-free"
     third = stacks.unique_name()
