@@ -39,9 +39,11 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from classic import classic_stack, ensure_debian_package
+
+# This script runs from its own folder (make bench-serving), where these two sit beside it.
+from classic import classic_stack, ensure_debian_package  # type: ignore[import-not-found]
 from container_harness import run_in_process, running_server
-from limits import KINDS, InProcessLimits
+from limits import KINDS, InProcessLimits  # type: ignore[import-not-found]
 
 FEATURES = 20
 BATCH_SIZES = (1, 100)
@@ -127,8 +129,14 @@ def cpu_seconds(root_pids: Iterable[int]) -> float:
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+def _match(match: re.Match[str] | None, text: str) -> re.Match[str]:
+    if match is None:
+        raise ValueError(f"unexpected wrk output:\n{text}")
+    return match
+
+
 def _milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    value, unit = _match(re.fullmatch(r"([\d.]+)(us|ms|s)", text), text).groups()
     return float(value) * _UNITS_MS[unit]
 
 
@@ -167,9 +175,9 @@ def run_wrk(wrk: str, target: Target, script: Path, concurrency: int, duration: 
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    requests = int(_match(re.search(r"(\d+) requests in", output), output).group(1))
     return Measurement(
-        float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        float(_match(re.search(r"Requests/sec:\s+([\d.]+)", output), output).group(1)),
         _milliseconds(percentiles["50"]),
         _milliseconds(percentiles["99"]),
         cpu_used * 1e6 / max(requests, 1),
