@@ -40,7 +40,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-# This script runs from its own folder (make bench-serving), where these two sit beside it.
+# classic and limits sit beside this script, which runs from its own folder (make bench-serving).
 from classic import classic_stack, ensure_debian_package  # type: ignore[import-not-found]
 from container_harness import run_in_process, running_server
 from limits import KINDS, InProcessLimits  # type: ignore[import-not-found]
