@@ -143,9 +143,12 @@ def test_a_region_deploy_that_sagemaker_rolled_back_fails_too(project):
 
 def test_make_deploy_is_mlp_deploy():
     """One deploy path: make deploy runs what mlp promote runs, with CDK_ARGS as its context overrides."""
+    # Run under `make test`, a nested make would inherit its flags and print the directories it enters.
+    environment = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     result = subprocess.run(
-        ["make", "-n", "deploy", "REGION=eu-west-1", "CDK_ARGS=-c a.b=1"],
+        ["make", "--no-print-directory", "-n", "deploy", "REGION=eu-west-1", "CDK_ARGS=-c a.b=1"],
         cwd=CHECKOUT,
+        env=environment,
         capture_output=True,
         text=True,
         check=True,
