@@ -6,7 +6,7 @@ over the same 1-row and 100-row CSV bodies:
   predict  the predict-only limit: the server's booster predicting in a loop, no HTTP, no parsing;
   codec    the parse-and-encode limit: CSV decode, predict, encode, in-process, no HTTP (limits.py);
   image    the image's server under wrk (a real HTTP load generator), started as the image starts it
-           (``serve``: gunicorn master, one uvicorn worker per CPU);
+           (``serve``: gunicorn master, one event-loop worker per CPU);
   classic  the classic stack of SageMaker's framework containers under wrk: nginx with keep-alive
            connections in front of gunicorn sync workers running Flask + pandas (classic.py).
 The limits run in as many processes as the servers have workers. Interleaving the phases within
@@ -346,7 +346,7 @@ def main() -> int:
         "measurement; wrk: 1 thread, keep-alive connections."
     )
     print(
-        f"Image server: `serve` (gunicorn + {workers} uvicorn workers). Classic stack: nginx -> gunicorn "
+        f"Image server: `serve` (gunicorn + {workers} event-loop workers). Classic stack: nginx -> gunicorn "
         f"with {workers} sync workers -> Flask + pandas. Limits: {workers} processes.\n"
     )
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as scratch:

@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import itertools
 import json
+import re
 import shutil
 import signal
 import socket
@@ -70,7 +71,7 @@ def predictions_from_csv(body: bytes) -> np.ndarray:
 def test_the_configured_number_of_workers_each_load_the_model(server):
     assert server.request("GET", "/ping").status == 200
     deadline = time.monotonic() + 30
-    while server.log.count("Application startup complete") < WORKERS:
+    while server.log.count("loaded the model and is serving") < WORKERS:
         assert time.monotonic() < deadline, server.log
         time.sleep(0.1)
     assert server.log.count("Booting worker") == WORKERS
@@ -412,6 +413,71 @@ def test_a_request_head_within_the_limits_is_served(one_worker_server):
     headers = {f"X-Header-{number}": "v" * 200 for number in range(90)}
 
     assert one_worker_server.request("GET", "/ping", **headers).status == 200
+
+
+def test_keep_alive_connections_serve_many_requests_with_bodies_larger_than_the_head_limit(server, booster):
+    rows = classification_table(400, seed=11).features("label")
+    body = rows_as_csv(rows)
+    assert len(body) > 32 * 1024  # a read holding a whole request is more than any head may be
+    expected = booster.inplace_predict(rows)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    for _ in range(50):
+        connection.request("POST", "/invocations", body=body, headers={"Content-Type": "text/csv"})
+        response = connection.getresponse()
+        assert response.status == 200, response.read()[:200]
+        np.testing.assert_array_equal(predictions_from_csv(response.read()), expected)
+    connection.close()
+
+
+def _exchange(port: int, data: bytes, pause_after: int | None = None) -> bytes:
+    """Sends ``data`` (byte by byte up to ``pause_after``), then reads until the server has answered twice or
+    closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        if pause_after is None:
+            client.sendall(data)
+        else:
+            for offset in range(pause_after):
+                client.sendall(data[offset : offset + 1])
+            client.sendall(data[pause_after:])
+        client.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(server):
+    ping = b"GET /ping HTTP/1.1\r\nHost: model\r\n\r\n"
+    invoke = (
+        b"POST /invocations HTTP/1.1\r\nHost: model\r\nContent-Type: text/csv\r\n"
+        b"Content-Length: " + str(len(GOOD_CSV)).encode() + b"\r\n\r\n" + GOOD_CSV
+    )
+    missing = b"GET /missing HTTP/1.1\r\nHost: model\r\nConnection: close\r\n\r\n"
+
+    answer = _exchange(server.port, ping + invoke + missing)
+
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
+    assert statuses == [b"200", b"200", b"404"], answer
+
+
+def test_a_head_arriving_byte_by_byte_is_served(server):
+    request = b"GET /ping HTTP/1.1\r\nHost: model\r\nX-Attributes: " + b"a" * 1000 + b"\r\nConnection: close\r\n\r\n"
+
+    assert _exchange(server.port, request, pause_after=len(request) - 1).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_expect_100_continue_gets_continue_before_the_body(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: model\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\n"
+            b"Content-Length: " + str(len(GOOD_CSV)).encode() + b"\r\n\r\n"
+        )
+        assert client.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        client.sendall(GOOD_CSV)
+        response = http.client.HTTPResponse(client)
+        response.begin()
+        assert response.status == 200
+        assert len(predictions_from_csv(response.read())) == 1
 
 
 def test_bad_requests_neither_crash_nor_restart_workers(server):

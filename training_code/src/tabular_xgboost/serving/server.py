@@ -1,9 +1,9 @@
-"""The ``serve`` command: gunicorn as the process manager, uvicorn workers running the ASGI app.
+"""The ``serve`` command: gunicorn as the process manager, workers running the inference application.
 
 gunicorn's master binds the port, starts one worker process per CPU, replaces workers that die or
 hang, and on SIGTERM stops accepting connections and lets in-flight requests finish. Each worker
-runs uvicorn's event loop (uvloop, httptools, with the limits on request heads of ``protocol.py``) with the small
-application in ``app.py``.
+runs an event loop (uvloop) with the HTTP/1.1 connections of ``connection.py`` (httptools) and the small
+application in ``app.py`` (``worker.py``).
 
 The master reads the model files; workers build their booster from those bytes after they start.
 When the container runs as root (as SageMaker starts it), workers switch to the unprivileged
@@ -21,8 +21,8 @@ from gunicorn.app.base import BaseApplication
 from tabular_xgboost.model_artifacts import read_model
 from tabular_xgboost.sagemaker_environment import SageMakerPaths
 from tabular_xgboost.serving.app import InferenceApplication
-from tabular_xgboost.serving.protocol import ModelServerWorker
 from tabular_xgboost.serving.settings import ServingSettings
+from tabular_xgboost.serving.worker import ModelServerWorker
 
 UNPRIVILEGED_USER = "model-server"
 # SageMaker sends SIGKILL 30 s after SIGTERM; finishing in-flight requests within 25 s lets the
