@@ -27,6 +27,8 @@ from container_harness import (
     running_server,
     subprocess_environment,
 )
+from tabular_xgboost.model_artifacts import ModelArtifacts, ModelMetadata
+from tabular_xgboost.serving.app import Predictor
 
 FEATURES = ("x0", "x1", "x2", "x3", "x4", "x5")
 GOOD_CSV = b"0.5,-1.2,0.3,1.0,0.0,2.5"
@@ -534,3 +536,25 @@ def test_serve_refuses_to_start_with_a_clear_reason(tmp_path, environ, reason):
 
     assert result.returncode == 1
     assert reason in result.stdout
+
+
+@pytest.mark.parametrize(
+    "objective", ["binary:logistic", "reg:squarederror", "multi:softprob"], ids=["binary", "regression", "multiclass"]
+)
+def test_the_workers_predictor_predicts_as_xgboost_does(objective):
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(300, 6)).astype(np.float32)
+    labels = (features[:, 0] > 0).astype(np.float32)
+    params = {"objective": objective, "max_depth": 4, "nthread": 1}
+    if objective != "binary:logistic":
+        labels += features[:, 1] > 1  # three values
+    if objective == "multi:softprob":
+        params["num_class"] = 3
+    booster = xgb.train(params, xgb.DMatrix(features, labels), num_boost_round=20)
+    artifacts = ModelArtifacts(booster.save_raw("ubj"), ModelMetadata("classification", FEATURES))
+    predictor = Predictor(artifacts, threads=1)
+    with_missing = features.copy()
+    with_missing[::7, 2] = np.nan
+
+    for rows in (features[:1], features, with_missing, features[:, ::-1][:, ::-1], features.astype(np.float64)):
+        np.testing.assert_array_equal(predictor.predict(rows), booster.inplace_predict(rows))
