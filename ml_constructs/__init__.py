@@ -14,52 +14,60 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "AlertTopic": "ml_constructs.alert_topic",
-    "CapacitySchedule": "ml_constructs.model_endpoint",
+    "ContainerImage": "ml_constructs.container_image",
     "DataPrefix": "platform_contract.names",
     "DataStore": "ml_constructs.data_store",
     "EndpointAlarms": "ml_constructs.endpoint_alarms",
+    "EndpointAlarmsProps": "ml_constructs.endpoint_alarms_props",
+    "IDataStore": "ml_constructs.data_store",
     "MetricDefinition": "ml_constructs.training_pipeline_props",
     "ModelEndpoint": "ml_constructs.model_endpoint",
-    "ModelImage": "ml_constructs.model_image",
+    "ModelEndpointProps": "ml_constructs.model_endpoint_props",
     "ModelRegistry": "ml_constructs.model_registry",
     "PipelineNotifications": "ml_constructs.pipeline_notifications",
     "PlatformDashboard": "ml_constructs.platform_dashboard",
     "PrivateNetwork": "ml_constructs.private_network",
     "QualityGate": "ml_constructs.training_pipeline_props",
-    "TrafficRouting": "ml_constructs.traffic_routing",
+    "ScheduledCapacity": "ml_constructs.model_endpoint_props",
+    "TrafficShifting": "ml_constructs.traffic_shifting",
     "TrainingPipeline": "ml_constructs.training_pipeline",
     "TrainingPipelineProps": "ml_constructs.training_pipeline_props",
 }
 __all__ = [
     "AlertTopic",
-    "CapacitySchedule",
+    "ContainerImage",
     "DataPrefix",
     "DataStore",
     "EndpointAlarms",
+    "EndpointAlarmsProps",
+    "IDataStore",
     "MetricDefinition",
     "ModelEndpoint",
-    "ModelImage",
+    "ModelEndpointProps",
     "ModelRegistry",
     "PipelineNotifications",
     "PlatformDashboard",
     "PrivateNetwork",
     "QualityGate",
-    "TrafficRouting",
+    "ScheduledCapacity",
+    "TrafficShifting",
     "TrainingPipeline",
     "TrainingPipelineProps",
 ]
 
 if TYPE_CHECKING:
     from ml_constructs.alert_topic import AlertTopic
-    from ml_constructs.data_store import DataStore
+    from ml_constructs.container_image import ContainerImage
+    from ml_constructs.data_store import DataStore, IDataStore
     from ml_constructs.endpoint_alarms import EndpointAlarms
-    from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint
-    from ml_constructs.model_image import ModelImage
+    from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
+    from ml_constructs.model_endpoint import ModelEndpoint
+    from ml_constructs.model_endpoint_props import ModelEndpointProps, ScheduledCapacity
     from ml_constructs.model_registry import ModelRegistry
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard
     from ml_constructs.private_network import PrivateNetwork
-    from ml_constructs.traffic_routing import TrafficRouting
+    from ml_constructs.traffic_shifting import TrafficShifting
     from ml_constructs.training_pipeline import TrainingPipeline
     from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
     from platform_contract.names import DataPrefix

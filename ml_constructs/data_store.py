@@ -1,6 +1,8 @@
-"""The Region's encrypted data bucket, its access-log bucket and their KMS key."""
+"""The Region's encrypted data bucket, its access-log bucket and their KMS key, or an existing bucket and key."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -10,6 +12,7 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge
 from platform_contract.names import DataPrefix
+from platform_contract.problems import Problem, raise_if_any
 
 # Exact actions: prefix-scoped grants must not hand out wildcards such as s3:GetBucket* or kms:ReEncrypt*.
 _READ_ACTIONS = ("s3:GetObject",)
@@ -19,7 +22,80 @@ _KEY_READ_ACTIONS = ("kms:Decrypt",)
 _KEY_WRITE_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 
 
-class DataStore(Construct):
+class IDataStore(Protocol):
+    """What constructs need of a data store: its bucket and key, and grants on prefixes of the bucket. Both
+    ``DataStore`` and ``DataStore.from_bucket_attributes`` provide it."""
+
+    @property
+    def bucket(self) -> s3.IBucket: ...
+
+    @property
+    def key(self) -> kms.IKey: ...
+
+    def prefix_uri(self, prefix: DataPrefix) -> str: ...
+
+    def grant_read(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant: ...
+
+    def grant_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant: ...
+
+    def grant_read_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant: ...
+
+
+class _DataStoreBase(Construct):
+    """The grants of a data store on its ``bucket`` and ``key``, whether created here or imported."""
+
+    bucket: s3.IBucket
+    key: kms.IKey
+
+    def prefix_uri(self, prefix: DataPrefix) -> str:
+        """s3:// URI of ``prefix`` in the data bucket (a token until deploy)."""
+        return f"s3://{self.bucket.bucket_name}/{prefix.value}"
+
+    def grant_read(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
+        """Lets ``grantee`` list and read objects under ``prefixes`` and decrypt them through S3."""
+        return self._grant(grantee, prefixes, _READ_ACTIONS, _KEY_READ_ACTIONS)
+
+    def grant_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
+        """Lets ``grantee`` write objects under ``prefixes``, encrypted with the Region's key through S3."""
+        return self._grant(grantee, prefixes, _WRITE_ACTIONS, _KEY_WRITE_ACTIONS, list_objects=False)
+
+    def grant_read_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
+        """Lets ``grantee`` list, read and write objects under ``prefixes``."""
+        return self._grant(grantee, prefixes, _READ_ACTIONS + _WRITE_ACTIONS, _KEY_WRITE_ACTIONS)
+
+    def _grant(
+        self,
+        grantee: iam.IGrantable,
+        prefixes: tuple[DataPrefix, ...],
+        object_actions: tuple[str, ...],
+        key_actions: tuple[str, ...],
+        list_objects: bool = True,
+    ) -> iam.Grant:
+        if not prefixes:
+            raise ValueError("DataStore grants need at least one DataPrefix; the whole bucket is never granted")
+        patterns = [f"{prefix.value}*" for prefix in prefixes]
+        if list_objects:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": patterns}},
+            )
+        region = Stack.of(self).region
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(key_actions),
+            resource_arns=[self.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(object_actions),
+            resource_arns=[self.bucket.arn_for_objects(pattern) for pattern in patterns],
+        )
+
+
+class DataStore(_DataStoreBase):
     """Per-Region storage for ML data that never leaves its Region.
 
     Creates a customer-managed KMS key with rotation; a data bucket encrypted with it
@@ -33,6 +109,8 @@ class DataStore(Construct):
     :param incomplete_multipart_upload_expiration: when unfinished multipart uploads are aborted. Default: 7 days.
     :param access_log_expiration: how long server access logs are kept. Default: 365 days.
     :param removal_policy: what happens to the key and buckets when removed from the stack. Default: RETAIN.
+
+    ``DataStore.from_bucket_attributes`` imports an existing bucket and key instead.
     """
 
     def __init__(
@@ -154,49 +232,38 @@ class DataStore(Construct):
                 "with SSE-S3; the logs hold no object data.",
             )
 
-    def prefix_uri(self, prefix: DataPrefix) -> str:
-        """s3:// URI of ``prefix`` in the data bucket (a token until deploy)."""
-        return f"s3://{self.bucket.bucket_name}/{prefix.value}"
+    @staticmethod
+    def from_bucket_attributes(
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str | None = None,
+        bucket_arn: str | None = None,
+        key_arn: str,
+    ) -> IDataStore:
+        """An existing bucket, encrypted with the existing key ``key_arn``, as a data store: its grants are the
+        same, added to the grantees' policies (the bucket's and key's own policies are not changed, so they must
+        allow the account's principals).
 
-    def grant_read(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
-        """Lets ``grantee`` list and read objects under ``prefixes`` and decrypt them through S3."""
-        return self._grant(grantee, prefixes, _READ_ACTIONS, _KEY_READ_ACTIONS)
+        :param bucket_name: the bucket's name. Give this or ``bucket_arn``.
+        :param bucket_arn: the bucket's ARN. Give this or ``bucket_name``.
+        :param key_arn: ARN of the KMS key the bucket's objects are encrypted with. Required.
+        """
+        return _ImportedDataStore(scope, id, bucket_name=bucket_name, bucket_arn=bucket_arn, key_arn=key_arn)
 
-    def grant_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
-        """Lets ``grantee`` write objects under ``prefixes``, encrypted with the Region's key through S3."""
-        return self._grant(grantee, prefixes, _WRITE_ACTIONS, _KEY_WRITE_ACTIONS, list_objects=False)
 
-    def grant_read_write(self, grantee: iam.IGrantable, *prefixes: DataPrefix) -> iam.Grant:
-        """Lets ``grantee`` list, read and write objects under ``prefixes``."""
-        return self._grant(grantee, prefixes, _READ_ACTIONS + _WRITE_ACTIONS, _KEY_WRITE_ACTIONS)
-
-    def _grant(
-        self,
-        grantee: iam.IGrantable,
-        prefixes: tuple[DataPrefix, ...],
-        object_actions: tuple[str, ...],
-        key_actions: tuple[str, ...],
-        list_objects: bool = True,
-    ) -> iam.Grant:
-        if not prefixes:
-            raise ValueError("DataStore grants need at least one DataPrefix; the whole bucket is never granted")
-        patterns = [f"{prefix.value}*" for prefix in prefixes]
-        if list_objects:
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:ListBucket"],
-                resource_arns=[self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": patterns}},
-            )
-        region = Stack.of(self).region
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=list(key_actions),
-            resource_arns=[self.key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-        )
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=list(object_actions),
-            resource_arns=[self.bucket.arn_for_objects(pattern) for pattern in patterns],
+class _ImportedDataStore(_DataStoreBase):
+    def __init__(
+        self, scope: Construct, id: str, *, bucket_name: str | None, bucket_arn: str | None, key_arn: str
+    ) -> None:
+        super().__init__(scope, id)
+        problems = []
+        if bool(bucket_name) == bool(bucket_arn):
+            problems.append(Problem("bucket_name", bucket_name, "exactly one of bucket_name and bucket_arn"))
+        if not key_arn:
+            problems.append(Problem("key_arn", key_arn, "the ARN of the bucket's KMS key"))
+        raise_if_any(f"DataStore.from_bucket_attributes {self.node.path}", problems)
+        self.key = kms.Key.from_key_arn(self, "Key", key_arn)
+        self.bucket = s3.Bucket.from_bucket_attributes(
+            self, "Bucket", bucket_name=bucket_name, bucket_arn=bucket_arn, encryption_key=self.key
         )

@@ -13,7 +13,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge
+from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
 from ml_constructs.model_endpoint import ModelEndpoint
+from platform_contract.problems import raise_if_any
 
 _ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 _AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
@@ -28,24 +30,24 @@ class AlarmInputs:
     """What an alarm's threshold and description are computed from: the construct's props and the endpoint."""
 
     endpoint: ModelEndpoint
-    period: Duration
-    max_requests_per_second_per_instance: float
-    server_error_rate_percent: float
-    client_error_rate_percent: float
-    model_latency_p99_ms: float
-    overhead_latency_p99_ms: float
-    cpu_utilization_percent: float
-    memory_utilization_percent: float
-    disk_utilization_percent: float
-    invocations_per_instance_percent_of_max: float
+    props: EndpointAlarmsProps
+
+    @property
+    def period(self) -> Duration:
+        return Duration.seconds(self.props.period_seconds)
+
+    @property
+    def max_requests_per_second_per_instance(self) -> float:
+        """The endpoint's measured maximum load per instance, which its scaling target derives from too."""
+        return self.endpoint.props.max_requests_per_second_per_instance
 
     @property
     def invocations_near_max(self) -> float:
         """Invocations per instance per period near the measured maximum (the metric is a Sum)."""
         return (
             self.max_requests_per_second_per_instance
-            * self.period.to_seconds()
-            * self.invocations_per_instance_percent_of_max
+            * self.props.period_seconds
+            * self.props.invocations_per_instance_percent_of_max
             / 100
         )
 
@@ -73,42 +75,43 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec(
         "ServerErrorRate",
         lambda e, p: e.metric_server_error_rate(period=p),
-        lambda i: i.server_error_rate_percent,
-        lambda i: f"More than {i.server_error_rate_percent}% of invocations fail with 5XX (the model fails)",
+        lambda i: i.props.server_error_rate_percent,
+        lambda i: f"More than {i.props.server_error_rate_percent}% of invocations fail with 5XX (the model fails)",
         unhealthy=True,
     ),
     AlarmSpec(
         "ClientErrorRate",
         lambda e, p: e.metric_client_error_rate(period=p),
-        lambda i: i.client_error_rate_percent,
-        lambda i: f"More than {i.client_error_rate_percent}% of invocations are rejected with 4XX (bad requests)",
+        lambda i: i.props.client_error_rate_percent,
+        lambda i: f"More than {i.props.client_error_rate_percent}% of invocations are rejected with 4XX (bad requests)",
     ),
     AlarmSpec(
         "ModelLatency",
         lambda e, p: e.metric_model_latency(period=p),
-        lambda i: i.model_latency_p99_ms * 1000,
+        lambda i: i.props.model_latency_p99_ms * 1000,
         lambda i: (
-            f"p99 model latency above {i.model_latency_p99_ms} ms ({i.model_latency_p99_ms * 1000:g} microseconds)"
+            f"p99 model latency above {i.props.model_latency_p99_ms} ms "
+            f"({i.props.model_latency_p99_ms * 1000:g} microseconds)"
         ),
         unhealthy=True,
     ),
     AlarmSpec(
         "OverheadLatency",
         lambda e, p: e.metric_overhead_latency(period=p),
-        lambda i: i.overhead_latency_p99_ms * 1000,
+        lambda i: i.props.overhead_latency_p99_ms * 1000,
         lambda i: (
-            f"p99 SageMaker overhead latency above {i.overhead_latency_p99_ms} ms "
-            f"({i.overhead_latency_p99_ms * 1000:g} microseconds)"
+            f"p99 SageMaker overhead latency above {i.props.overhead_latency_p99_ms} ms "
+            f"({i.props.overhead_latency_p99_ms * 1000:g} microseconds)"
         ),
         unhealthy=True,
     ),
     AlarmSpec(
         "CpuUtilization",
         lambda e, p: e.metric_cpu_utilization(period=p),
-        lambda i: i.cpu_utilization_percent * i.vcpus_per_instance,
+        lambda i: i.props.cpu_utilization_percent * i.vcpus_per_instance,
         lambda i: (
-            f"CPU above {i.cpu_utilization_percent}% per vCPU on average "
-            f"({i.cpu_utilization_percent * i.vcpus_per_instance:g}% summed over the "
+            f"CPU above {i.props.cpu_utilization_percent}% per vCPU on average "
+            f"({i.props.cpu_utilization_percent * i.vcpus_per_instance:g}% summed over the "
             f"{i.vcpus_per_instance} vCPUs of {i.endpoint.instance_type})"
         ),
         missing=_GAP_KEEPS_STATE,
@@ -116,16 +119,16 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec(
         "MemoryUtilization",
         lambda e, p: e.metric_memory_utilization(period=p),
-        lambda i: i.memory_utilization_percent,
-        lambda i: f"An instance uses more than {i.memory_utilization_percent}% of its memory",
+        lambda i: i.props.memory_utilization_percent,
+        lambda i: f"An instance uses more than {i.props.memory_utilization_percent}% of its memory",
         missing=_GAP_KEEPS_STATE,
         unhealthy=True,
     ),
     AlarmSpec(
         "DiskUtilization",
         lambda e, p: e.metric_disk_utilization(period=p),
-        lambda i: i.disk_utilization_percent,
-        lambda i: f"An instance uses more than {i.disk_utilization_percent}% of its disk",
+        lambda i: i.props.disk_utilization_percent,
+        lambda i: f"An instance uses more than {i.props.disk_utilization_percent}% of its disk",
         missing=_GAP_KEEPS_STATE,
         unhealthy=True,
     ),
@@ -134,7 +137,7 @@ ALARMS: tuple[AlarmSpec, ...] = (
         lambda e, p: e.metric_invocations_per_instance(period=p),
         lambda i: i.invocations_near_max,
         lambda i: (
-            f"Instances receive more than {i.invocations_per_instance_percent_of_max}% of the measured "
+            f"Instances receive more than {i.props.invocations_per_instance_percent_of_max}% of the measured "
             f"maximum of {i.max_requests_per_second_per_instance} requests per second "
             f"({i.invocations_near_max:g} per {i.period.to_seconds():g} s)"
         ),
@@ -161,28 +164,21 @@ class EndpointAlarms(Construct):
     dashboard, and the composite's rule names which of them fired.
 
     The alarms are ``ALARMS``, each built from one of the endpoint's ``metric_*()`` methods and evaluating
-    ``datapoints_to_alarm`` of ``evaluation_periods`` periods of length ``period``. ``Unhealthy`` (composite)
+    ``datapoints_to_alarm`` of ``evaluation_periods`` periods of ``period_seconds``. ``Unhealthy`` (composite)
     fires on any ``unhealthy`` spec, on saturation (``SATURATION`` together: near the maximum load per instance
     while at the maximum instance count), or on one of the endpoint's rollback alarms, which watch the same
     errors and latency over a shorter window and so are the first to fire.
 
     ``ClientErrorRate``, ``CpuUtilization`` and either saturation alarm alone do not page: callers' bad requests,
-    and load the endpoint still serves within its latency, are for the dashboard.
+    and load the endpoint still serves within its latency, are for the dashboard. ``InvocationsPerInstance`` is
+    near the endpoint's own ``max_requests_per_second_per_instance``.
 
     :param endpoint: the endpoint to watch. Required.
     :param topic: receives the composite's alarm and OK notifications. Required.
-    :param max_requests_per_second_per_instance: measured sustainable load of one instance. Required.
-    :param server_error_rate_percent: Default: 1.
-    :param client_error_rate_percent: Default: 5.
-    :param model_latency_p99_ms: Default: 250.
-    :param overhead_latency_p99_ms: Default: 50.
-    :param cpu_utilization_percent: average per vCPU. Default: 80.
-    :param memory_utilization_percent: Default: 85.
-    :param disk_utilization_percent: Default: 80.
-    :param invocations_per_instance_percent_of_max: Default: 90.
-    :param period: Default: 1 minute.
-    :param evaluation_periods: Default: 5.
-    :param datapoints_to_alarm: Default: 3.
+    :param props: thresholds and evaluation; see ``EndpointAlarmsProps``, where every default is documented.
+        Default: ``EndpointAlarmsProps()``.
+
+    Raises ``InvalidInput`` once, with every problem of the props, each keyed by its field.
     """
 
     def __init__(
@@ -192,60 +188,20 @@ class EndpointAlarms(Construct):
         *,
         endpoint: ModelEndpoint,
         topic: sns.ITopic,
-        max_requests_per_second_per_instance: float,
-        server_error_rate_percent: float = 1.0,
-        client_error_rate_percent: float = 5.0,
-        model_latency_p99_ms: float = 250.0,
-        overhead_latency_p99_ms: float = 50.0,
-        cpu_utilization_percent: float = 80.0,
-        memory_utilization_percent: float = 85.0,
-        disk_utilization_percent: float = 80.0,
-        invocations_per_instance_percent_of_max: float = 90.0,
-        period: Duration = Duration.minutes(1),
-        evaluation_periods: int = 5,
-        datapoints_to_alarm: int = 3,
+        props: EndpointAlarmsProps = EndpointAlarmsProps(),
     ) -> None:
         super().__init__(scope, id)
-        self._validate(
-            percents={
-                "server_error_rate_percent": server_error_rate_percent,
-                "client_error_rate_percent": client_error_rate_percent,
-                "cpu_utilization_percent": cpu_utilization_percent,
-                "memory_utilization_percent": memory_utilization_percent,
-                "disk_utilization_percent": disk_utilization_percent,
-                "invocations_per_instance_percent_of_max": invocations_per_instance_percent_of_max,
-            },
-            positives={
-                "max_requests_per_second_per_instance": max_requests_per_second_per_instance,
-                "model_latency_p99_ms": model_latency_p99_ms,
-                "overhead_latency_p99_ms": overhead_latency_p99_ms,
-            },
-            period=period,
-            evaluation_periods=evaluation_periods,
-            datapoints_to_alarm=datapoints_to_alarm,
-        )
-        inputs = AlarmInputs(
-            endpoint=endpoint,
-            period=period,
-            max_requests_per_second_per_instance=max_requests_per_second_per_instance,
-            server_error_rate_percent=server_error_rate_percent,
-            client_error_rate_percent=client_error_rate_percent,
-            model_latency_p99_ms=model_latency_p99_ms,
-            overhead_latency_p99_ms=overhead_latency_p99_ms,
-            cpu_utilization_percent=cpu_utilization_percent,
-            memory_utilization_percent=memory_utilization_percent,
-            disk_utilization_percent=disk_utilization_percent,
-            invocations_per_instance_percent_of_max=invocations_per_instance_percent_of_max,
-        )
+        raise_if_any(f"EndpointAlarms {self.node.path}", props.problems())
+        inputs = AlarmInputs(endpoint=endpoint, props=props)
         self.by_id: dict[str, cloudwatch.Alarm] = {
             spec.id: cloudwatch.Alarm(
                 self,
                 spec.id,
-                metric=spec.metric(endpoint, period),
+                metric=spec.metric(endpoint, inputs.period),
                 threshold=spec.threshold(inputs),
                 comparison_operator=spec.comparison,
-                evaluation_periods=evaluation_periods,
-                datapoints_to_alarm=datapoints_to_alarm,
+                evaluation_periods=props.evaluation_periods,
+                datapoints_to_alarm=props.datapoints_to_alarm,
                 treat_missing_data=spec.missing,
                 alarm_description=spec.description(inputs),
             )
@@ -277,32 +233,3 @@ class EndpointAlarms(Construct):
     def alarms(self) -> tuple[cloudwatch.AlarmBase, ...]:
         """Every alarm of this construct in ``ALARMS`` order, the composite last."""
         return (*self.by_id.values(), self.unhealthy)
-
-    def _validate(
-        self,
-        *,
-        percents: dict[str, float],
-        positives: dict[str, float],
-        period: Duration,
-        evaluation_periods: int,
-        datapoints_to_alarm: int,
-    ) -> None:
-        problems = [
-            f"{name} is {value}; allowed: more than 0, at most 100"
-            for name, value in percents.items()
-            if not 0 < value <= 100
-        ]
-        problems += [f"{name} is {value}; allowed: more than 0" for name, value in positives.items() if value <= 0]
-        if period.to_seconds() < 60 or period.to_seconds() % 60:
-            problems.append(
-                f"period is {period.to_seconds()} s; allowed: a multiple of 60 s (SageMaker publishes per minute)"
-            )
-        if evaluation_periods < 1:
-            problems.append(f"evaluation_periods is {evaluation_periods}; allowed: 1 or more")
-        if not 1 <= datapoints_to_alarm <= evaluation_periods:
-            problems.append(
-                f"datapoints_to_alarm is {datapoints_to_alarm}; allowed: 1 to evaluation_periods ({evaluation_periods})"
-            )
-        if problems:
-            listing = "\n".join(f"  - {problem}" for problem in problems)
-            raise ValueError(f"Invalid EndpointAlarms {self.node.path} ({len(problems)} problem(s)):\n{listing}")

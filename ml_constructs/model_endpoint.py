@@ -1,26 +1,26 @@
-"""A private, autoscaled SageMaker real-time endpoint that serves the platform's image and rolls out new models
+"""A private, autoscaled SageMaker real-time endpoint that serves a container image and rolls out new models
 gradually, rolling back on its own alarms."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
-from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import ArnFormat, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
-from ml_constructs.data_store import DataStore
+from ml_constructs.container_image import ContainerImage, ContainerImageConfig
+from ml_constructs.data_store import IDataStore
+from ml_constructs.endpoint_autoscaling import add_autoscaling
 from ml_constructs.endpoint_metrics import EndpointMetrics
-from ml_constructs.traffic_routing import MAXIMUM_WAIT_SECONDS, TrafficRouting
+from ml_constructs.endpoint_rollout import add_rollback_alarms, deployment_config, rollback_alarm_names
+from ml_constructs.model_endpoint_props import ModelEndpointProps
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
     grant_vpc_network_interfaces,
@@ -29,6 +29,7 @@ from ml_constructs.vpc_job_access import (
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.instance_types import InstanceType
 from platform_contract.names import DataPrefix
+from platform_contract.problems import Problem, raise_if_any
 
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 """SageMaker writes an endpoint's container logs to the log group of this prefix and the endpoint's name
@@ -37,37 +38,14 @@ LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html).
 _ENDPOINT_NAME_LENGTH = 63
 
-_MAXIMUM_EXECUTION_TIMEOUT_RANGE = (600, 28800)
-# Time SageMaker needs to provision and health-check the new fleet before the first traffic shift.
-_PROVISIONING_ALLOWANCE = Duration.hours(1)
-# Rollback alarms look at one-minute datapoints and trip after this many bad ones in a row: fast
-# enough to stop a canary within its baking time, slow enough to ignore a single bad minute.
-_ROLLBACK_DATAPOINTS = 2
-_ROLLBACK_PERIOD = Duration.minutes(1)
-
-
-@dataclass(frozen=True)
-class CapacitySchedule:
-    """A recurring change of the autoscaling bounds, e.g. fewer instances at night. It applies until the next
-    schedule changes the bounds again, so a night window needs a morning schedule that restores the day bounds."""
-
-    name: str
-    schedule: appscaling.Schedule
-    min_capacity: int
-    max_capacity: int
-
-
-def _is_unresolved(*values: object) -> bool:
-    return any(Token.is_unresolved(value) for value in values)
-
 
 class ModelEndpoint(Construct, EndpointMetrics):
-    """A SageMaker real-time endpoint in private subnets that serves the platform's image, captures requests and
-    responses to the data bucket, scales on invocations per instance and rolls new models out blue/green.
+    """A SageMaker real-time endpoint in private subnets that serves ``image``, captures requests and responses
+    to the data bucket, scales on invocations per instance and rolls new models out blue/green.
 
     Resources: an execution role, a network-isolated model in the VPC, an endpoint config (volume and captured
-    data encrypted with the Region's key), the endpoint with a canary or linear blue/green deployment policy that
-    rolls back on this construct's ``rollback_alarms``, and an Application Auto Scaling target with a
+    data encrypted with the data store's key), the endpoint with a canary or linear blue/green deployment policy
+    that rolls back on this construct's ``rollback_alarms``, and an Application Auto Scaling target with a
     target-tracking policy (through the service-linked role) and optional schedules.
 
     Updates deploy without manual steps because of how the resources depend on each other:
@@ -84,9 +62,10 @@ class ModelEndpoint(Construct, EndpointMetrics):
       blue/green requires.
     * A canary or linear step is a share of the fleet's instances, at most half of them, so a fleet that may
       run a single instance (``min_capacity`` or a schedule's minimum of 1) is updated all at once instead,
-      baking ``traffic_routing.wait`` under the same rollback alarms (``self.traffic_routing`` says which).
+      baking ``traffic_shifting.wait_seconds`` under the same rollback alarms (``self.traffic_shifting`` says
+      which).
     * The endpoint's name is derived from its construct path, which contains the instance type, so that its
-      log group (``/aws/sagemaker/Endpoints/<name>``, with ``log_retention`` and the Region's key) exists
+      log group (``/aws/sagemaker/Endpoints/<name>``, with ``log_retention`` and the data store's key) exists
       before SageMaker starts the endpoint and writes to it; SageMaker would otherwise create the group
       itself, without retention or key, and CloudFormation could then not create it.
     * A new instance type is the one change SageMaker refuses on a registered variant (the registration would
@@ -99,38 +78,18 @@ class ModelEndpoint(Construct, EndpointMetrics):
       have fixed names derived from their construct path, and the endpoint refers to those names, not to the
       alarm resources. SageMaker reads them only while an update runs, by which time they exist.
 
-    :param image: the serving image (the platform's ``ModelImage``). With a model package it is the image the
-        package was registered with; the execution role may pull from its repository only. Required.
-    :param model_package_arn: approved model package version to serve. Give this or ``model_data_url``.
-    :param model_data_url: ``s3://`` URI of a model.tar.gz under the data bucket's models/ prefix, served with
-        ``image``. Give this or ``model_package_arn``.
-    :param data_store: the Region's data store: the role reads models/ and writes capture/, its key encrypts the
+    :param image: the serving image. With a model package it is the image the package was registered with; the
+        execution role may pull from its repository only. Required.
+    :param data_store: the data bucket and key: the role reads models/ and writes capture/, the key encrypts the
         instance volumes and the captured data. Required.
     :param vpc: VPC of the endpoint's network interfaces. Required.
     :param vpc_subnets: subnets of the network interfaces, in at least two Availability Zones. Required.
-    :param security_groups: security groups of the network interfaces. Required.
-    :param instance_type: ML instance type. Default: ml.m5.large.
-    :param min_capacity: instances at least, and the initial instance count. Default: 1.
-    :param max_capacity: instances at most. Default: 4. Autoscaling is on when it exceeds ``min_capacity`` or
-        ``capacity_schedules`` are given; burstable (ml.t*) instances cannot autoscale.
-    :param high_availability: require at least two instances at all times, which SageMaker spreads over
-        Availability Zones. Default: false.
-    :param target_invocations_per_instance: target of the SageMakerVariantInvocationsPerInstance policy, in
-        invocations per instance per minute. Required.
-    :param scale_out_cooldown: Default: 1 minute.
-    :param scale_in_cooldown: longer than ``scale_out_cooldown``. Default: 10 minutes.
-    :param capacity_schedules: scheduled changes of the bounds. Default: none.
-    :param data_capture_sampling_percent: share of requests and responses captured. Default: 20.
-    :param traffic_routing: Default: a 10 % canary that bakes for 5 minutes; all at once with the same baking
-        for a fleet that may run a single instance.
-    :param termination_wait: time the old fleet is kept after the last shift. Default: 2 minutes.
-    :param maximum_execution_timeout: limit of a whole deployment. Default: the baking time of every step plus
-        ``termination_wait`` plus one hour to provision the new fleet.
-    :param rollback_server_error_rate_percent: 5XX share of invocations that rolls a deployment back. Default: 1.
-    :param rollback_model_latency_p99_ms: p99 model latency that rolls a deployment back. Default: 250.
-    :param vcpus_per_instance: vCPUs of ``instance_type``, which scale CPUUtilization (summed over vCPUs).
-        Default: derived from the size (large 2, xlarge 4, Nxlarge 4N); required where that rule fails.
+    :param security_groups: security groups of the network interfaces, at least one. Required.
+    :param props: what the endpoint serves, how it scales and rolls out; see ``ModelEndpointProps``, where every
+        default is documented. Required (it names the model).
     :param log_retention: retention of the endpoint's log group. Default: one year.
+
+    Raises ``InvalidInput`` once, with every problem of the props (keyed by field) and of the objects given.
     """
 
     VARIANT_NAME = "AllTraffic"
@@ -141,72 +100,32 @@ class ModelEndpoint(Construct, EndpointMetrics):
         scope: Construct,
         id: str,
         *,
-        image: ecr_assets.DockerImageAsset,
-        model_package_arn: str | None = None,
-        model_data_url: str | None = None,
-        data_store: DataStore,
+        image: ContainerImage,
+        data_store: IDataStore,
         vpc: ec2.IVpc,
         vpc_subnets: ec2.SubnetSelection,
         security_groups: Sequence[ec2.ISecurityGroup],
-        instance_type: str = "ml.m5.large",
-        min_capacity: int = 1,
-        max_capacity: int = 4,
-        high_availability: bool = False,
-        target_invocations_per_instance: int,
-        scale_out_cooldown: Duration = Duration.minutes(1),
-        scale_in_cooldown: Duration = Duration.minutes(10),
-        capacity_schedules: Sequence[CapacitySchedule] = (),
-        data_capture_sampling_percent: int = 20,
-        traffic_routing: TrafficRouting = TrafficRouting.canary(10, Duration.minutes(5)),
-        termination_wait: Duration = Duration.minutes(2),
-        maximum_execution_timeout: Duration | None = None,
-        rollback_server_error_rate_percent: float = 1.0,
-        rollback_model_latency_p99_ms: float = 250.0,
-        vcpus_per_instance: int | None = None,
+        props: ModelEndpointProps,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, id)
         subnets = select_subnets(vpc, vpc_subnets)
-        parsed_type = InstanceType.parse(instance_type)
-        self.instance_type = instance_type
-        self.min_capacity = min_capacity
-        self.max_capacity = max_capacity
-        self.autoscaling = max_capacity > min_capacity or bool(capacity_schedules)
-        self.vcpus_per_instance: int | None = vcpus_per_instance or (parsed_type.vcpus if parsed_type else None)
-        smallest_fleet = min([min_capacity, *(window.min_capacity for window in capacity_schedules)])
-        self.traffic_routing = traffic_routing.for_fleet(smallest_fleet)
-        baking = self.traffic_routing.wait.to_seconds() * self.traffic_routing.steps + termination_wait.to_seconds()
-        timeout = maximum_execution_timeout or Duration.seconds(
-            max(_MAXIMUM_EXECUTION_TIMEOUT_RANGE[0], baking + _PROVISIONING_ALLOWANCE.to_seconds())
-        )
-        self._validate(
-            model_package_arn=model_package_arn,
-            model_data_url=model_data_url,
-            availability_zones=subnets.availability_zones,
-            security_groups=security_groups,
-            parsed_type=parsed_type,
-            high_availability=high_availability,
-            target_invocations_per_instance=target_invocations_per_instance,
-            scale_out_cooldown=scale_out_cooldown,
-            scale_in_cooldown=scale_in_cooldown,
-            capacity_schedules=capacity_schedules,
-            data_capture_sampling_percent=data_capture_sampling_percent,
-            traffic_routing=traffic_routing,
-            termination_wait=termination_wait,
-            baking_seconds=baking,
-            timeout=timeout,
-            rollback_thresholds=(rollback_server_error_rate_percent, rollback_model_latency_p99_ms),
-        )
+        self._validate(props, subnets.availability_zones, security_groups)
+        self.props = props
+        self.instance_type = props.instance_type
+        self.min_capacity = props.min_capacity
+        self.max_capacity = props.max_capacity
+        self.autoscaling = props.autoscaling
+        self.vcpus_per_instance: int | None = props.resolved_vcpus_per_instance
+        self.traffic_shifting = props.effective_traffic_shifting
+        parsed_type = InstanceType.parse(props.instance_type)
         has_instance_storage = bool(parsed_type and parsed_type.family.local_storage)
-        rollback_alarm_names = {
-            purpose: Names.unique_resource_name(self, separator="-", max_length=200) + f"-{purpose}"
-            for purpose in ("RollbackServerErrorRate", "RollbackModelLatency")
-        }
+        alarm_names = rollback_alarm_names(self)
 
-        fleet = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", instance_type))
+        fleet = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", props.instance_type))
         # Named after the instance type, so that a new type creates a new endpoint (see the class docstring);
         # a type known only at deploy time cannot be part of the ID.
-        endpoint_id = "Endpoint" if _is_unresolved(instance_type) else fleet
+        endpoint_id = "Endpoint" if Token.is_unresolved(props.instance_type) else fleet
         name = (
             Names.unique_resource_name(self, separator="-", max_length=_ENDPOINT_NAME_LENGTH - len(endpoint_id) - 1)
             + f"-{endpoint_id}"
@@ -226,20 +145,21 @@ class ModelEndpoint(Construct, EndpointMetrics):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Runs one SageMaker endpoint: pulls its image, reads models/, writes capture/",
         )
+        bound_image = image.bind(self)
         self._grant_execution(
-            image=image,
+            image=bound_image,
             data_store=data_store,
             vpc=vpc,
             subnets=subnets,
             security_groups=security_groups,
-            rollback_alarm_names=list(rollback_alarm_names.values()),
+            rollback_alarm_names=list(alarm_names.values()),
         )
 
         container = (
-            sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=model_package_arn)
-            if model_package_arn
+            sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=props.model_package_arn)
+            if props.model_package_arn
             else sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=image.image_uri, model_data_url=model_data_url, mode="SingleModel"
+                image=bound_image.image_uri, model_data_url=props.model_data_url, mode="SingleModel"
             )
         )
         self.model = sagemaker.CfnModel(
@@ -264,15 +184,15 @@ class ModelEndpoint(Construct, EndpointMetrics):
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                     variant_name=self.VARIANT_NAME,
                     model_name=self.model.attr_model_name,
-                    instance_type=instance_type,
-                    initial_instance_count=min_capacity,
+                    instance_type=props.instance_type,
+                    initial_instance_count=props.min_capacity,
                     initial_variant_weight=1.0,
                 )
             ],
             kms_key_id=None if has_instance_storage else data_store.key.key_arn,
             data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
                 enable_capture=True,
-                initial_sampling_percentage=data_capture_sampling_percent,
+                initial_sampling_percentage=props.data_capture_sampling_percent,
                 destination_s3_uri=data_store.prefix_uri(DataPrefix.CAPTURE),
                 kms_key_id=data_store.key.key_arn,
                 capture_options=[
@@ -285,7 +205,7 @@ class ModelEndpoint(Construct, EndpointMetrics):
                 acknowledge(
                     self.endpoint_config,
                     f"{pack}::{pack}-SageMakerEndpointConfigurationKMSKeyConfigured",
-                    f"{instance_type} keeps its volumes on NVMe instance storage, which the instance's hardware "
+                    f"{props.instance_type} keeps its volumes on NVMe instance storage, which the instance's hardware "
                     "module encrypts; SageMaker rejects a KMS volume key for such instance types.",
                 )
 
@@ -302,18 +222,7 @@ class ModelEndpoint(Construct, EndpointMetrics):
             exclude_retained_variant_properties=[
                 sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=name) for name in excluded
             ],
-            deployment_config=sagemaker.CfnEndpoint.DeploymentConfigProperty(
-                blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-                    traffic_routing_configuration=self.traffic_routing.render(),
-                    termination_wait_in_seconds=int(termination_wait.to_seconds()),
-                    maximum_execution_timeout_in_seconds=int(timeout.to_seconds()),
-                ),
-                auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
-                    alarms=[
-                        sagemaker.CfnEndpoint.AlarmProperty(alarm_name=name) for name in rollback_alarm_names.values()
-                    ]
-                ),
-            ),
+            deployment_config=deployment_config(props, alarm_names),
         )
         # SageMaker creates the group when the endpoint starts unless it exists: make it exist first.
         self.cfn_endpoint.node.add_dependency(self.log_group)
@@ -323,29 +232,13 @@ class ModelEndpoint(Construct, EndpointMetrics):
         self.endpoint_arn: str = self.cfn_endpoint.attr_endpoint_arn
         self.variant_name = self.VARIANT_NAME
 
-        self.rollback_alarms: list[cloudwatch.Alarm] = [
-            self._rollback_alarm(
-                "RollbackServerErrorRate",
-                rollback_alarm_names["RollbackServerErrorRate"],
-                self.metric_server_error_rate(period=_ROLLBACK_PERIOD),
-                rollback_server_error_rate_percent,
-                f"Rolls back a deployment of {self.VARIANT_NAME} while more than {rollback_server_error_rate_percent}% "
-                "of invocations fail with 5XX",
-            ),
-            self._rollback_alarm(
-                "RollbackModelLatency",
-                rollback_alarm_names["RollbackModelLatency"],
-                self.metric_model_latency(period=_ROLLBACK_PERIOD),
-                rollback_model_latency_p99_ms * 1000,
-                f"Rolls back a deployment of {self.VARIANT_NAME} while p99 model latency exceeds "
-                f"{rollback_model_latency_p99_ms} ms ({rollback_model_latency_p99_ms * 1000:g} microseconds)",
-            ),
-        ]
-
+        self.rollback_alarms: list[cloudwatch.Alarm] = add_rollback_alarms(self, self, props, alarm_names)
         if self.autoscaling:
-            self._add_autoscaling(
-                target_invocations_per_instance, scale_out_cooldown, scale_in_cooldown, capacity_schedules
+            scaling = add_autoscaling(
+                self, endpoint_name=self.endpoint_name, variant_name=self.variant_name, props=props
             )
+            self.scalable_target = scaling.scalable_target
+            self.scaling_policy = scaling.scaling_policy
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` call InvokeEndpoint on this endpoint."""
@@ -353,37 +246,36 @@ class ModelEndpoint(Construct, EndpointMetrics):
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
         )
 
-    def _rollback_alarm(
-        self, id: str, name: str, metric: cloudwatch.IMetric, threshold: float, description: str
-    ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            id,
-            alarm_name=name,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=_ROLLBACK_DATAPOINTS,
-            datapoints_to_alarm=_ROLLBACK_DATAPOINTS,
-            # No traffic on the new fleet is no reason to roll it back.
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+    def _validate(
+        self,
+        props: ModelEndpointProps,
+        availability_zones: Sequence[str],
+        security_groups: Sequence[ec2.ISecurityGroup],
+    ) -> None:
+        """The props' problems, less what only deploy time knows, and those of the objects given."""
+        problems = props.problems(instance_type_known=not Token.is_unresolved(props.instance_type))
+        if not any(Token.is_unresolved(zone) for zone in availability_zones) and len(set(availability_zones)) < 2:
+            problems.append(
+                Problem("vpc_subnets", sorted(set(availability_zones)), "subnets in at least 2 Availability Zones")
+            )
+        if not security_groups:
+            problems.append(Problem("security_groups", "<none>", "at least one security group"))
+        raise_if_any(f"ModelEndpoint {self.node.path}", problems)
 
     def _grant_execution(
         self,
         *,
-        image: ecr_assets.DockerImageAsset,
-        data_store: DataStore,
+        image: ContainerImageConfig,
+        data_store: IDataStore,
         vpc: ec2.IVpc,
         subnets: ec2.SelectedSubnets,
         security_groups: Sequence[ec2.ISecurityGroup],
         rollback_alarm_names: Sequence[str],
     ) -> None:
         stack = Stack.of(self)
-        image.repository.grant_pull(self.role)
+        image.grant_pull(self.role)
         data_store.grant_read(self.role, DataPrefix.MODELS)
-        # Data capture writes with the execution role, encrypting with the Region's key through S3.
+        # Data capture writes with the execution role, encrypting with the data store's key through S3.
         data_store.grant_write(self.role, DataPrefix.CAPTURE)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -431,164 +323,3 @@ class ModelEndpoint(Construct, EndpointMetrics):
                 **NETWORK_INTERFACE_WILDCARD_REASONS,
             },
         )
-
-    def _add_autoscaling(
-        self,
-        target_invocations_per_instance: int,
-        scale_out_cooldown: Duration,
-        scale_in_cooldown: Duration,
-        capacity_schedules: Sequence[CapacitySchedule],
-    ) -> None:
-        # No RoleARN: Application Auto Scaling uses (and creates if needed) its SageMaker service-linked role.
-        self.scalable_target = appscaling.CfnScalableTarget(
-            self,
-            "ScalableTarget",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            # Built from the endpoint's name: a replaced endpoint gets a new registration (see the class docstring).
-            resource_id=f"endpoint/{self.endpoint_name}/variant/{self.variant_name}",
-            min_capacity=self.min_capacity,
-            max_capacity=self.max_capacity,
-            scheduled_actions=[
-                appscaling.CfnScalableTarget.ScheduledActionProperty(
-                    scheduled_action_name=window.name,
-                    schedule=window.schedule.expression_string,
-                    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
-                        min_capacity=window.min_capacity, max_capacity=window.max_capacity
-                    ),
-                )
-                for window in capacity_schedules
-            ]
-            or None,
-        )
-        self.scaling_policy = appscaling.CfnScalingPolicy(
-            self,
-            "InvocationsPerInstanceScaling",
-            policy_name="invocations-per-instance",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=self.scalable_target.ref,
-            target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                predefined_metric_specification=appscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
-                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
-                ),
-                target_value=target_invocations_per_instance,
-                scale_out_cooldown=int(scale_out_cooldown.to_seconds()),
-                scale_in_cooldown=int(scale_in_cooldown.to_seconds()),
-            ),
-        )
-
-    def _validate(
-        self,
-        *,
-        model_package_arn: str | None,
-        model_data_url: str | None,
-        availability_zones: Sequence[str],
-        security_groups: Sequence[ec2.ISecurityGroup],
-        parsed_type: InstanceType | None,
-        high_availability: bool,
-        target_invocations_per_instance: int,
-        scale_out_cooldown: Duration,
-        scale_in_cooldown: Duration,
-        capacity_schedules: Sequence[CapacitySchedule],
-        data_capture_sampling_percent: int,
-        traffic_routing: TrafficRouting,
-        termination_wait: Duration,
-        baking_seconds: float,
-        timeout: Duration,
-        rollback_thresholds: tuple[float, float],
-    ) -> None:
-        problems: list[str] = []
-        if bool(model_package_arn) == bool(model_data_url):
-            problems.append("give exactly one of model_package_arn and model_data_url")
-        if not _is_unresolved(*availability_zones) and len(set(availability_zones)) < 2:
-            problems.append(
-                f"vpc_subnets are in {sorted(set(availability_zones))}; "
-                "allowed: subnets in at least 2 Availability Zones"
-            )
-        if not security_groups:
-            problems.append("security_groups is empty; allowed: at least one security group")
-        if not _is_unresolved(self.instance_type):
-            if parsed_type is None:
-                problems.append(
-                    f"instance_type '{self.instance_type}' is not allowed; "
-                    "allowed: ml.<family>.<size>, e.g. ml.m5.large"
-                )
-            elif self.autoscaling and parsed_type.family.burstable:
-                problems.append(
-                    f"instance_type {self.instance_type} is burstable and SageMaker cannot autoscale it; allowed: "
-                    "max_capacity equal to min_capacity and no capacity_schedules, "
-                    "or a non-burstable type such as ml.m5.large"
-                )
-            if parsed_type and not self.vcpus_per_instance:
-                problems.append(
-                    f"cannot derive the vCPUs of {self.instance_type}; allowed: give vcpus_per_instance explicitly"
-                )
-        elif not self.vcpus_per_instance:
-            problems.append(
-                "cannot derive the vCPUs of an instance type known only at deploy time; "
-                "allowed: give vcpus_per_instance"
-            )
-        if self.min_capacity < 1:
-            problems.append(f"min_capacity is {self.min_capacity}; allowed: 1 or more")
-        if self.min_capacity > self.max_capacity:
-            problems.append(
-                f"min_capacity ({self.min_capacity}) exceeds max_capacity ({self.max_capacity}); allowed: min <= max"
-            )
-        if high_availability and self.min_capacity < 2:
-            problems.append(
-                f"min_capacity is {self.min_capacity} with high_availability; allowed: 2 or more, so that SageMaker "
-                "spreads instances over Availability Zones"
-            )
-        if target_invocations_per_instance <= 0:
-            problems.append(
-                f"target_invocations_per_instance is {target_invocations_per_instance}; allowed: more than 0"
-            )
-        if scale_in_cooldown.to_seconds() <= scale_out_cooldown.to_seconds():
-            problems.append(
-                f"scale_in_cooldown ({scale_in_cooldown.to_seconds()} s) must be longer than scale_out_cooldown "
-                f"({scale_out_cooldown.to_seconds()} s), so that capacity is not dropped between bursts"
-            )
-        names = [window.name for window in capacity_schedules]
-        problems += [
-            f"capacity schedule '{name}' is listed twice; allowed: unique names"
-            for name in sorted(set(names))
-            if names.count(name) > 1
-        ]
-        for window in capacity_schedules:
-            if window.min_capacity > window.max_capacity:
-                problems.append(
-                    f"capacity schedule '{window.name}': min_capacity ({window.min_capacity}) exceeds max_capacity "
-                    f"({window.max_capacity}); allowed: min <= max"
-                )
-            if high_availability and window.min_capacity < 2:
-                problems.append(
-                    f"capacity schedule '{window.name}': min_capacity is {window.min_capacity} "
-                    "with high_availability; allowed: 2 or more"
-                )
-        if not 1 <= data_capture_sampling_percent <= 100:
-            problems.append(f"data_capture_sampling_percent is {data_capture_sampling_percent}; allowed: 1-100")
-        problems += traffic_routing.problems()
-        if traffic_routing.wait.to_seconds() < _ROLLBACK_DATAPOINTS * _ROLLBACK_PERIOD.to_seconds():
-            problems.append(
-                f"traffic routing wait is {traffic_routing.wait.to_seconds()} s; allowed: at least "
-                f"{_ROLLBACK_DATAPOINTS * _ROLLBACK_PERIOD.to_seconds()} s, the time the rollback alarms need to trip"
-            )
-        if not 0 <= termination_wait.to_seconds() <= MAXIMUM_WAIT_SECONDS:
-            problems.append(
-                f"termination_wait is {termination_wait.to_seconds()} s; allowed: 0-{MAXIMUM_WAIT_SECONDS} s"
-            )
-        low, high = _MAXIMUM_EXECUTION_TIMEOUT_RANGE
-        if not low <= timeout.to_seconds() <= high or timeout.to_seconds() <= baking_seconds:
-            problems.append(
-                f"maximum_execution_timeout is {timeout.to_seconds()} s for {baking_seconds} s of baking and "
-                f"termination wait; allowed: {low}-{high} s and longer than the baking "
-                "(fewer or shorter traffic steps shorten it)"
-            )
-        error_rate, latency_ms = rollback_thresholds
-        if not 0 < error_rate <= 100:
-            problems.append(f"rollback_server_error_rate_percent is {error_rate}; allowed: more than 0, at most 100")
-        if latency_ms <= 0:
-            problems.append(f"rollback_model_latency_p99_ms is {latency_ms}; allowed: more than 0")
-        if problems:
-            listing = "\n".join(f"  - {problem}" for problem in problems)
-            raise ValueError(f"Invalid ModelEndpoint {self.node.path} ({len(problems)} problem(s)):\n{listing}")

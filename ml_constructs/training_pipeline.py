@@ -10,14 +10,14 @@ import jsii
 from aws_cdk import IResolvable, IResolveContext, RemovalPolicy, ResolutionTypeHint, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
-from ml_constructs.data_store import DataPrefix, DataStore
+from ml_constructs.container_image import ContainerImage, ContainerImageConfig
+from ml_constructs.data_store import DataPrefix, IDataStore
 from ml_constructs.definition_process import PendingDefinition, request_definition
 from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_definition import DeployTimeValues, PipelineSpec, render_definition
@@ -118,8 +118,8 @@ class TrainingPipeline(Construct):
         scope: Construct,
         id: str,
         *,
-        image: ecr_assets.DockerImageAsset,
-        data_store: DataStore,
+        image: ContainerImage,
+        data_store: IDataStore,
         registry: ModelRegistry,
         vpc: ec2.IVpc,
         vpc_subnets: ec2.SubnetSelection,
@@ -189,7 +189,9 @@ class TrainingPipeline(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Training, evaluation and batch-transform jobs of {self.pipeline_name}",
         )
-        self._grant_execution(image, data_store, vpc, subnet_ids, security_group)
+        bound_image = image.bind(self)
+        self.image_uri = bound_image.image_uri
+        self._grant_execution(bound_image, data_store, vpc, subnet_ids, security_group)
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",
@@ -210,7 +212,7 @@ class TrainingPipeline(Construct):
                         definition,
                         DeployTimeValues(
                             execution_role_arn=self.execution_role.role_arn,
-                            image_uri=image.image_uri,
+                            image_uri=self.image_uri,
                             bucket_name=data_store.bucket.bucket_name,
                             key_arn=data_store.key.key_arn,
                             subnet_ids=tuple(subnet_ids),
@@ -253,8 +255,8 @@ class TrainingPipeline(Construct):
 
     def _grant_execution(
         self,
-        image: ecr_assets.DockerImageAsset,
-        data_store: DataStore,
+        image: ContainerImageConfig,
+        data_store: IDataStore,
         vpc: ec2.IVpc,
         subnet_ids: Sequence[str],
         security_group: ec2.ISecurityGroup,
@@ -336,7 +338,7 @@ class TrainingPipeline(Construct):
             },
         )
 
-    def _grant_orchestration(self, data_store: DataStore) -> None:
+    def _grant_orchestration(self, data_store: IDataStore) -> None:
         stack = Stack.of(self)
         role = self.pipeline_role
         job_kinds = {"training-job": "TrainingJob", "processing-job": "ProcessingJob", "transform-job": "TransformJob"}

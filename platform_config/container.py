@@ -18,7 +18,7 @@ from platform_contract.problems import Problem
 
 CONTRACT_FILE = Path(__file__).resolve().parent.parent / "training_code" / "contract.json"
 DEFAULT_IMAGE_BUILD = "cpu"
-"""The image build the platform deploys: the one ``ModelImage`` builds without build arguments."""
+"""The image build the platform deploys: the one ``ContainerImage.from_asset`` builds without build arguments."""
 # SageMaker adds keys of its own (tuning, framework estimators): they are not the image's to refuse.
 _RESERVED_PREFIXES = ("_", "sagemaker_")
 _ACCELERATORS = {"cpu": Accelerator.NONE, "cuda": Accelerator.NVIDIA_GPU}

@@ -13,12 +13,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
+from ml_constructs.model_endpoint_props import NO_MODEL, ModelEndpointProps, ScheduledCapacity
 from ml_constructs.pipeline_definition import QualityMetric
+from ml_constructs.traffic_shifting import ShiftMode, TrafficShifting
 from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
 from platform_config.schedules import ScheduleTarget, schedule_problem
@@ -113,7 +116,6 @@ RetrainSchedule = Annotated[str, _schedule_for(ScheduleTarget.EVENTBRIDGE)]
 CapacityScheduleExpression = Annotated[str, _schedule_for(ScheduleTarget.APPLICATION_AUTO_SCALING)]
 RetentionDays = Annotated[int, AfterValidator(_retention)]
 Tags = Annotated[dict[str, str], AfterValidator(_tags)]
-Percent = Annotated[float, Field(gt=0, le=100)]
 PositiveSeconds = Annotated[int, Field(gt=0)]
 
 
@@ -186,16 +188,13 @@ class TrainingSettings(_Section):
 
 
 class TrafficShiftingSettings(_Section):
-    """Blue/green rollout of a new model."""
+    """Blue/green rollout of a new model: ``TrafficShifting``'s fields, defaults and rules
+    (ml_constructs/traffic_shifting.py)."""
 
-    mode: Literal["canary", "linear"] = "canary"
-    """Default: canary."""
-    step_percent: int = Field(10, gt=0, lt=100)
-    """Capacity share moved first (canary) or per step (linear). Default: 10."""
-    wait_seconds: int = Field(300, ge=0, le=3600)
-    """Baking time after each step while the rollback alarms watch. Default: 300."""
-    termination_wait_seconds: int = Field(120, ge=0, le=3600)
-    """Time the old fleet is kept after the shift. Default: 120."""
+    mode: ShiftMode = TrafficShifting.mode
+    step_percent: int = TrafficShifting.step_percent
+    wait_seconds: int = TrafficShifting.wait_seconds
+    termination_wait_seconds: int = TrafficShifting.termination_wait_seconds
 
 
 # Settings that are the pipeline's props by name; the quality gate is a section of its own.
@@ -205,74 +204,57 @@ _PIPELINE_SETTINGS = {field.name for field in dataclasses.fields(TrainingPipelin
 
 
 class ScheduledCapacitySettings(_Section):
-    """A recurring change of the autoscaling bounds, e.g. fewer instances at night."""
+    """A recurring change of the autoscaling bounds: ``ScheduledCapacity``'s fields and rules
+    (ml_constructs/model_endpoint_props.py); the config checks the schedule expression."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    name: str
     schedule: CapacityScheduleExpression
-    min_capacity: int = Field(ge=1)
-    max_capacity: int = Field(ge=1)
-
-    def problems(self, context: Context) -> list[Problem]:
-        if self.min_capacity > self.max_capacity:
-            return [Problem("min_capacity", self.min_capacity, f"at most max_capacity ({self.max_capacity})")]
-        return []
+    min_capacity: int
+    max_capacity: int
 
 
 class ServingSettings(_Section):
-    """The Region's real-time endpoint."""
+    """The Region's real-time endpoint. Its settings are ``ModelEndpointProps``'s fields, with its defaults and
+    rules (ml_constructs/model_endpoint_props.py); the config adds what only it knows: the image's instance
+    types, and the Region and account a model package must belong to. Without a model the Region has no
+    serving stack, and the other settings are still checked."""
 
-    model_package_arn: str | None = None
-    """Approved model package of this Region's registry to serve. Default: none."""
-    model_data_url: str | None = None
-    """Or: an s3:// model.tar.gz to import. Default: none. Without either the Region has no serving stack."""
-    instance_type: EndpointInstanceType = "ml.m5.large"
-    """Default: ml.m5.large."""
-    min_capacity: int = Field(1, ge=1)
+    model_package_arn: str | None = ModelEndpointProps.model_package_arn
+    model_data_url: str | None = ModelEndpointProps.model_data_url
+    instance_type: EndpointInstanceType = ModelEndpointProps.instance_type
+    min_capacity: int = ModelEndpointProps.min_capacity
     """Default: 1 in dev, 2 in prod (SageMaker then spreads instances over Availability Zones)."""
-    max_capacity: int = Field(4, ge=1)
-    """Default: 4."""
-    max_requests_per_second_per_instance: float = Field(3200.0, gt=0)
-    """Maximum sustainable load of one instance: the image's server sustained 3262 req/s of 100-row requests
-    on 2 vCPUs (ml.m5.large has 2), see docs/serving-benchmark.md; remeasure for your model. Default: 3200."""
-    scaling_safety_factor: float = Field(0.5, gt=0, le=1)
-    """Share of the measured maximum that autoscaling aims for. Default: 0.5."""
-    target_invocations_per_instance: int | None = Field(None, gt=0)
-    """Overrides the derived per-minute target. Default: max rps × 60 × safety factor."""
-    scale_out_cooldown_seconds: PositiveSeconds = 60
-    """Default: 60."""
-    scale_in_cooldown_seconds: PositiveSeconds = 600
-    """Longer than scale-out so that capacity is not dropped between bursts. Default: 600."""
-    data_capture_sampling_percent: int = Field(20, gt=0, le=100)
-    """Share of requests and responses captured to capture/. Default: 20."""
+    max_capacity: int = ModelEndpointProps.max_capacity
+    max_requests_per_second_per_instance: float = ModelEndpointProps.max_requests_per_second_per_instance
+    scaling_safety_factor: float = ModelEndpointProps.scaling_safety_factor
+    target_invocations_per_instance: int | None = ModelEndpointProps.target_invocations_per_instance
+    scale_out_cooldown_seconds: int = ModelEndpointProps.scale_out_cooldown_seconds
+    scale_in_cooldown_seconds: int = ModelEndpointProps.scale_in_cooldown_seconds
+    data_capture_sampling_percent: int = ModelEndpointProps.data_capture_sampling_percent
     traffic_shifting: TrafficShiftingSettings = TrafficShiftingSettings()
     scheduled_capacity: tuple[ScheduledCapacitySettings, ...] = ()
-    """Default: none."""
+    maximum_execution_timeout_seconds: int | None = ModelEndpointProps.maximum_execution_timeout_seconds
+
+    @property
+    def serves_a_model(self) -> bool:
+        return bool(self.model_package_arn or self.model_data_url)
+
+    def endpoint_props(self, **more: Any) -> ModelEndpointProps:
+        """The endpoint's props from these settings, with ``more`` props the config does not hold."""
+        return ModelEndpointProps(
+            **self.model_dump(include=_ENDPOINT_SETTINGS),
+            traffic_shifting=TrafficShifting(**self.traffic_shifting.model_dump()),
+            scheduled_capacity=tuple(ScheduledCapacity(**window.model_dump()) for window in self.scheduled_capacity),
+            **more,
+        )
 
     def problems(self, context: Context) -> list[Problem]:
-        problems = []
-        if self.model_package_arn and self.model_data_url:
-            problems.append(Problem("model_data_url", self.model_data_url, "null when model_package_arn is set"))
+        props = self.endpoint_props(high_availability=context.environment == Environment.PROD)
+        problems = [problem for problem in props.problems() if self.serves_a_model or problem != NO_MODEL]
         if self.model_package_arn:
             problems += self._model_package_problems(self.model_package_arn, context)
         if self.model_data_url and not _S3_MODEL_URI.match(self.model_data_url):
             problems.append(Problem("model_data_url", self.model_data_url, "s3://<bucket>/<key>.tar.gz"))
-        if self.min_capacity > self.max_capacity:
-            problems.append(Problem("min_capacity", self.min_capacity, f"at most max_capacity ({self.max_capacity})"))
-        if context.environment == Environment.PROD and self.min_capacity < 2:
-            problems.append(
-                Problem("min_capacity", self.min_capacity, "2 or more in prod, so that an Availability Zone can fail")
-            )
-        if self.scale_in_cooldown_seconds <= self.scale_out_cooldown_seconds:
-            problems.append(
-                Problem(
-                    "scale_in_cooldown_seconds",
-                    self.scale_in_cooldown_seconds,
-                    f"more than scale_out_cooldown_seconds ({self.scale_out_cooldown_seconds}), "
-                    "so that scale-in is slower",
-                )
-            )
-        for index, window in enumerate(self.scheduled_capacity):
-            problems += [problem.under(f"scheduled_capacity[{index}]") for problem in window.problems(context)]
         return problems
 
     @staticmethod
@@ -295,50 +277,35 @@ class ServingSettings(_Section):
             )
         return problems
 
-    @property
-    def target_invocations_per_minute(self) -> int:
-        """Target of the invocations-per-instance scaling policy (per minute, as SageMaker reports it)."""
-        if self.target_invocations_per_instance is not None:
-            return self.target_invocations_per_instance
-        return max(1, int(self.max_requests_per_second_per_instance * 60 * self.scaling_safety_factor))
+
+# Settings that are the endpoint's props by name; traffic shifting and scheduled capacity are sections of their own.
+_ENDPOINT_SETTINGS = {field.name for field in dataclasses.fields(ModelEndpointProps)} & set(
+    ServingSettings.model_fields
+) - {"traffic_shifting", "scheduled_capacity"}
 
 
 class AlarmSettings(_Section):
-    """Thresholds of the endpoint alarms that page the Region's topic."""
+    """Thresholds of the endpoint alarms that page the Region's topic: ``EndpointAlarmsProps``'s fields, defaults
+    and rules (ml_constructs/endpoint_alarms_props.py). The endpoint's rollback alarms use the server error rate
+    and model latency thresholds too."""
 
-    server_error_rate_percent: Percent = 1.0
-    """5XX responses as a share of invocations. Default: 1."""
-    client_error_rate_percent: Percent = 5.0
-    """4XX responses as a share of invocations. Default: 5."""
-    model_latency_p99_ms: float = Field(250.0, gt=0)
-    """Default: 250."""
-    overhead_latency_p99_ms: float = Field(50.0, gt=0)
-    """Default: 50."""
-    cpu_utilization_percent: Percent = 80.0
-    """Average over the instance's vCPUs. Default: 80."""
-    memory_utilization_percent: Percent = 85.0
-    """Default: 85."""
-    disk_utilization_percent: Percent = 80.0
-    """Default: 80."""
-    invocations_per_instance_percent_of_max: Percent = 90.0
-    """Invocations per instance near the measured maximum. Default: 90."""
-    period_seconds: Literal[60, 300] = 60
-    """Default: 60."""
-    evaluation_periods: int = Field(5, ge=1, le=60)
-    """Default: 5."""
-    datapoints_to_alarm: int = Field(3, ge=1, le=60)
-    """Default: 3."""
+    server_error_rate_percent: float = EndpointAlarmsProps.server_error_rate_percent
+    client_error_rate_percent: float = EndpointAlarmsProps.client_error_rate_percent
+    model_latency_p99_ms: float = EndpointAlarmsProps.model_latency_p99_ms
+    overhead_latency_p99_ms: float = EndpointAlarmsProps.overhead_latency_p99_ms
+    cpu_utilization_percent: float = EndpointAlarmsProps.cpu_utilization_percent
+    memory_utilization_percent: float = EndpointAlarmsProps.memory_utilization_percent
+    disk_utilization_percent: float = EndpointAlarmsProps.disk_utilization_percent
+    invocations_per_instance_percent_of_max: float = EndpointAlarmsProps.invocations_per_instance_percent_of_max
+    period_seconds: int = EndpointAlarmsProps.period_seconds
+    evaluation_periods: int = EndpointAlarmsProps.evaluation_periods
+    datapoints_to_alarm: int = EndpointAlarmsProps.datapoints_to_alarm
+
+    def alarms_props(self) -> EndpointAlarmsProps:
+        return EndpointAlarmsProps(**self.model_dump())
 
     def problems(self, context: Context) -> list[Problem]:
-        if self.datapoints_to_alarm > self.evaluation_periods:
-            return [
-                Problem(
-                    "datapoints_to_alarm",
-                    self.datapoints_to_alarm,
-                    f"at most evaluation_periods ({self.evaluation_periods})",
-                )
-            ]
-        return []
+        return self.alarms_props().problems()
 
 
 class RegionSettings(_Section):

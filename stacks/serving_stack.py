@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Stack
-from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from ml_constructs import (
     AlertTopic,
-    CapacitySchedule,
-    DataStore,
+    ContainerImage,
     EndpointAlarms,
+    IDataStore,
     ModelEndpoint,
-    ModelImage,
     PlatformDashboard,
     PrivateNetwork,
-    TrafficRouting,
 )
+from ml_constructs.container_image import TRAINING_CODE_DIR
 from ml_constructs.log_retention import retention_days
 from platform_config import RegionConfig
 from platform_contract.names import Output
@@ -37,23 +35,18 @@ class ServingStack(Stack):
         id: str,
         *,
         config: RegionConfig,
-        data_store: DataStore,
+        data_store: IDataStore,
         alerts: AlertTopic,
         network: PrivateNetwork,
         pipeline_name: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
-        serving = config.settings.serving
-        shifting = serving.traffic_shifting
         alarms = config.settings.alarms
-
         self.endpoint = ModelEndpoint(
             self,
             "Endpoint",
-            image=ModelImage(self, "ModelImage"),
-            model_package_arn=serving.model_package_arn,
-            model_data_url=serving.model_data_url,
+            image=ContainerImage.from_asset(TRAINING_CODE_DIR),
             data_store=data_store,
             vpc=network.vpc,
             vpc_subnets=network.subnets,
@@ -62,48 +55,16 @@ class ServingStack(Stack):
                     self, "EndpointSecurityGroup", description="SageMaker endpoint instances: no ingress, HTTPS egress"
                 )
             ],
-            instance_type=serving.instance_type,
-            min_capacity=serving.min_capacity,
-            max_capacity=serving.max_capacity,
-            high_availability=config.is_prod,
-            target_invocations_per_instance=serving.target_invocations_per_minute,
-            scale_out_cooldown=Duration.seconds(serving.scale_out_cooldown_seconds),
-            scale_in_cooldown=Duration.seconds(serving.scale_in_cooldown_seconds),
-            capacity_schedules=[
-                CapacitySchedule(
-                    name=window.name,
-                    schedule=appscaling.Schedule.expression(window.schedule),
-                    min_capacity=window.min_capacity,
-                    max_capacity=window.max_capacity,
-                )
-                for window in serving.scheduled_capacity
-            ],
-            data_capture_sampling_percent=serving.data_capture_sampling_percent,
-            traffic_routing=TrafficRouting(
-                shifting.mode, shifting.step_percent, Duration.seconds(shifting.wait_seconds)
+            # The rollback alarms watch what the paging alarms watch, over a shorter window.
+            props=config.settings.serving.endpoint_props(
+                high_availability=config.is_prod,
+                rollback_server_error_rate_percent=alarms.server_error_rate_percent,
+                rollback_model_latency_p99_ms=alarms.model_latency_p99_ms,
             ),
-            termination_wait=Duration.seconds(shifting.termination_wait_seconds),
-            rollback_server_error_rate_percent=alarms.server_error_rate_percent,
-            rollback_model_latency_p99_ms=alarms.model_latency_p99_ms,
             log_retention=retention_days(config.settings.log_retention_days),
         )
         self.alarms = EndpointAlarms(
-            self,
-            "Alarms",
-            endpoint=self.endpoint,
-            topic=alerts.topic,
-            max_requests_per_second_per_instance=serving.max_requests_per_second_per_instance,
-            server_error_rate_percent=alarms.server_error_rate_percent,
-            client_error_rate_percent=alarms.client_error_rate_percent,
-            model_latency_p99_ms=alarms.model_latency_p99_ms,
-            overhead_latency_p99_ms=alarms.overhead_latency_p99_ms,
-            cpu_utilization_percent=alarms.cpu_utilization_percent,
-            memory_utilization_percent=alarms.memory_utilization_percent,
-            disk_utilization_percent=alarms.disk_utilization_percent,
-            invocations_per_instance_percent_of_max=alarms.invocations_per_instance_percent_of_max,
-            period=Duration.seconds(alarms.period_seconds),
-            evaluation_periods=alarms.evaluation_periods,
-            datapoints_to_alarm=alarms.datapoints_to_alarm,
+            self, "Alarms", endpoint=self.endpoint, topic=alerts.topic, props=alarms.alarms_props()
         )
         self.dashboard = PlatformDashboard(
             self,

@@ -8,16 +8,16 @@ from constructs import Construct
 
 from ml_constructs import (
     AlertTopic,
+    ContainerImage,
     DataStore,
     MetricDefinition,
-    ModelImage,
     ModelRegistry,
     PipelineNotifications,
     PrivateNetwork,
     TrainingPipeline,
 )
+from ml_constructs.container_image import TRAINING_CODE_DIR
 from ml_constructs.log_retention import retention_days
-from ml_constructs.model_image import TRAINING_CODE_DIR
 from platform_config import RegionConfig
 from platform_contract.names import Output
 
@@ -46,11 +46,10 @@ class TrainingStack(Stack):
     ) -> None:
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
         training = config.settings.training
-        self.image = ModelImage(self, "ModelImage")
         self.pipeline = TrainingPipeline(
             self,
             "Pipeline",
-            image=self.image,
+            image=ContainerImage.from_asset(TRAINING_CODE_DIR),
             data_store=data_store,
             registry=registry,
             vpc=network.vpc,
@@ -75,4 +74,4 @@ class TrainingStack(Stack):
         CfnOutput(self, Output.MODEL_PACKAGE_GROUP_NAME.value, value=self.pipeline.model_package_group_name)
         CfnOutput(self, Output.EXECUTION_ROLE_ARN.value, value=self.pipeline.execution_role.role_arn)
         CfnOutput(self, Output.DATA_BUCKET_NAME.value, value=data_store.bucket.bucket_name)
-        CfnOutput(self, Output.MODEL_IMAGE_URI.value, value=self.image.image_uri)
+        CfnOutput(self, Output.MODEL_IMAGE_URI.value, value=self.pipeline.image_uri)

@@ -7,6 +7,7 @@ must name the cdk.json key path, and leave the output directory as it was.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -300,7 +301,7 @@ BAD_INPUTS: dict[str, BadInput] = {
         "regions.eu-west-1.serving.min_capacity",
         1,
         f"{R0}.serving.min_capacity",
-        "1 is not allowed; allowed: 2 or more in prod",
+        "1 is not allowed; allowed: 2 or more with high_availability (prod), so that an Availability Zone can fail",
         {"environment": "prod"},
     ),
     "zero measured capacity": BadInput(
@@ -343,7 +344,7 @@ BAD_INPUTS: dict[str, BadInput] = {
         "regions.eu-west-1.serving.traffic_shifting.wait_seconds",
         4000,
         f"{R0}.serving.traffic_shifting.wait_seconds",
-        "4000 is not allowed; allowed: less than or equal to 3600",
+        "4000 is not allowed; allowed: 0-3600",
     ),
     "negative termination wait": BadInput(
         "defaults.serving.traffic_shifting.termination_wait_seconds",
@@ -368,6 +369,98 @@ BAD_INPUTS: dict[str, BadInput] = {
         [{"name": "at night", "schedule": "cron(0 20 ? * * *)", "min_capacity": 1, "max_capacity": 2}],
         f"{D}.serving.scheduled_capacity[0].name",
         "'at night' is not allowed",
+    ),
+    "zero max capacity": BadInput("defaults.serving.max_capacity", 0, f"{D}.serving.max_capacity", "0 is not allowed"),
+    "burstable endpoint that autoscales": BadInput(
+        "defaults.serving.instance_type",
+        "ml.t2.medium",
+        f"{D}.serving.instance_type",
+        "'ml.t2.medium' is not allowed (burstable, and SageMaker cannot autoscale it)",
+    ),
+    "zero scale-out cooldown": BadInput(
+        "defaults.serving.scale_out_cooldown_seconds",
+        0,
+        f"{D}.serving.scale_out_cooldown_seconds",
+        "0 is not allowed; allowed: 1 or more",
+    ),
+    "capture of nothing": BadInput(
+        "defaults.serving.data_capture_sampling_percent",
+        0,
+        f"{D}.serving.data_capture_sampling_percent",
+        "0 is not allowed; allowed: 1-100",
+    ),
+    "zero safety factor": BadInput(
+        "defaults.serving.scaling_safety_factor", 0, f"{D}.serving.scaling_safety_factor", "allowed: more than 0"
+    ),
+    "canary above half the fleet": BadInput(
+        "defaults.serving.traffic_shifting.step_percent",
+        60,
+        f"{D}.serving.traffic_shifting.step_percent",
+        "60 is not allowed; allowed: 1-50 for canary steps (SageMaker's limit)",
+    ),
+    "linear step below ten percent": BadInput(
+        "regions.eu-west-1.serving.traffic_shifting.step_percent",
+        5,
+        f"{R0}.serving.traffic_shifting.step_percent",
+        "5 is not allowed; allowed: 10-50 for linear steps",
+        {"regions.eu-west-1.serving.traffic_shifting.mode": "linear"},
+    ),
+    "baking shorter than the rollback alarms need": BadInput(
+        "defaults.serving.traffic_shifting.wait_seconds",
+        60,
+        f"{D}.serving.traffic_shifting.wait_seconds",
+        "60 is not allowed (the time the rollback alarms need to trip); allowed: at least 120",
+    ),
+    "linear rollout longer than SageMaker allows": BadInput(
+        "regions.us-east-1.serving.traffic_shifting.wait_seconds",
+        3600,
+        f"{R1}.serving.traffic_shifting.wait_seconds",
+        "3600 is not allowed (10 step(s) and the termination wait bake for 36120 s",
+        {
+            "regions.us-east-1.serving.min_capacity": 2,
+            "regions.us-east-1.serving.traffic_shifting.mode": "linear",
+        },
+    ),
+    "termination wait above an hour": BadInput(
+        "defaults.serving.traffic_shifting.termination_wait_seconds",
+        7200,
+        f"{D}.serving.traffic_shifting.termination_wait_seconds",
+        "7200 is not allowed; allowed: 0-3600",
+    ),
+    "deployment timeout shorter than its baking": BadInput(
+        "defaults.serving.maximum_execution_timeout_seconds",
+        600,
+        f"{D}.serving.maximum_execution_timeout_seconds",
+        "600 is not allowed; allowed: 600-28800 and longer than the 720 s of baking and termination wait",
+        {"defaults.serving.traffic_shifting.wait_seconds": 600},
+    ),
+    "deployment timeout above eight hours": BadInput(
+        "regions.eu-west-1.serving.maximum_execution_timeout_seconds",
+        30000,
+        f"{R0}.serving.maximum_execution_timeout_seconds",
+        "30000 is not allowed; allowed: 600-28800",
+    ),
+    "capacity window without instances": BadInput(
+        "defaults.serving.scheduled_capacity",
+        [{"name": "night", "schedule": "cron(0 20 ? * * *)", "min_capacity": 0, "max_capacity": 2}],
+        f"{D}.serving.scheduled_capacity[0].min_capacity",
+        "0 is not allowed; allowed: 1 or more",
+    ),
+    "capacity windows of one name": BadInput(
+        "defaults.serving.scheduled_capacity",
+        [
+            {"name": "night", "schedule": "cron(0 20 ? * * *)", "min_capacity": 1, "max_capacity": 2},
+            {"name": "night", "schedule": "cron(0 6 ? * * *)", "min_capacity": 1, "max_capacity": 4},
+        ],
+        f"{D}.serving.scheduled_capacity[1].name",
+        "'night' is not allowed (listed twice); allowed: a name no other schedule has",
+    ),
+    "capacity window of one instance in prod": BadInput(
+        "regions.eu-west-1.serving.scheduled_capacity",
+        [{"name": "night", "schedule": "cron(0 20 ? * * *)", "min_capacity": 1, "max_capacity": 2}],
+        f"{R0}.serving.scheduled_capacity[0].min_capacity",
+        "1 is not allowed; allowed: 2 or more with high_availability (prod)",
+        {"environment": "prod", "account": "111111111111"},
     ),
     "malformed model package": BadInput(
         "regions.eu-west-1.serving.model_package_arn",
@@ -405,13 +498,16 @@ BAD_INPUTS: dict[str, BadInput] = {
         "regions.us-east-1.alarms.server_error_rate_percent",
         -1,
         f"{R1}.alarms.server_error_rate_percent",
-        "-1 is not allowed; allowed: greater than 0",
+        "-1.0 is not allowed; allowed: more than 0, at most 100",
     ),
     "client error rate above a hundred": BadInput(
-        "defaults.alarms.client_error_rate_percent", 101, f"{D}.alarms.client_error_rate_percent", "101 is not"
+        "defaults.alarms.client_error_rate_percent", 101, f"{D}.alarms.client_error_rate_percent", "101.0 is not"
     ),
-    "alarm period CloudWatch does not offer": BadInput(
-        "defaults.alarms.period_seconds", 120, f"{D}.alarms.period_seconds", "120 is not allowed; allowed: 60 or 300"
+    "alarm period of odd seconds": BadInput(
+        "defaults.alarms.period_seconds",
+        90,
+        f"{D}.alarms.period_seconds",
+        "90 is not allowed (SageMaker publishes endpoint metrics per minute); allowed: a multiple of 60",
     ),
     "zero evaluation periods": BadInput(
         "defaults.alarms.evaluation_periods", 0, f"{D}.alarms.evaluation_periods", "0 is not allowed"
@@ -420,10 +516,43 @@ BAD_INPUTS: dict[str, BadInput] = {
         "defaults.alarms.datapoints_to_alarm",
         6,
         f"{D}.alarms.datapoints_to_alarm",
-        "6 is not allowed; allowed: at most evaluation_periods (5)",
+        "6 is not allowed; allowed: 1 to evaluation_periods (5)",
     ),
     "zero latency threshold": BadInput(
         "defaults.alarms.model_latency_p99_ms", 0, f"{D}.alarms.model_latency_p99_ms", "0 is not allowed"
+    ),
+    "zero overhead latency threshold": BadInput(
+        "defaults.alarms.overhead_latency_p99_ms", 0, f"{D}.alarms.overhead_latency_p99_ms", "0.0 is not allowed"
+    ),
+    "memory threshold above a hundred": BadInput(
+        "regions.eu-west-1.alarms.memory_utilization_percent",
+        150,
+        f"{R0}.alarms.memory_utilization_percent",
+        "150.0 is not allowed; allowed: more than 0, at most 100",
+    ),
+    "zero CPU threshold": BadInput(
+        "defaults.alarms.cpu_utilization_percent", 0, f"{D}.alarms.cpu_utilization_percent", "0.0 is not allowed"
+    ),
+    "disk threshold above a hundred": BadInput(
+        "defaults.alarms.disk_utilization_percent", 101, f"{D}.alarms.disk_utilization_percent", "101.0 is not"
+    ),
+    "saturation above the measured maximum": BadInput(
+        "defaults.alarms.invocations_per_instance_percent_of_max",
+        120,
+        f"{D}.alarms.invocations_per_instance_percent_of_max",
+        "120.0 is not allowed",
+    ),
+    "sub-minute alarm period": BadInput(
+        "defaults.alarms.period_seconds", 30, f"{D}.alarms.period_seconds", "30 is not allowed"
+    ),
+    "alarm window longer than a day": BadInput(
+        "defaults.alarms.evaluation_periods",
+        1441,
+        f"{D}.alarms.evaluation_periods",
+        "1441 is not allowed (CloudWatch evaluates at most 86400 s); allowed: at most 1440 with period_seconds 60",
+    ),
+    "zero datapoints to alarm": BadInput(
+        "defaults.alarms.datapoints_to_alarm", 0, f"{D}.alarms.datapoints_to_alarm", "0 is not allowed"
     ),
     "typo in a settings key": BadInput(
         "defaults.servng",
@@ -569,7 +698,7 @@ def test_a_problem_in_defaults_is_reported_once_not_per_region() -> None:
 def test_a_command_line_value_is_named_with_the_option_that_set_it() -> None:
     [problem] = problems_of(base_config(), **{"platform.regions.us-east-1.serving.max_capacity": "0"})
     assert problem == (
-        "platform.regions[us-east-1].serving.max_capacity: '0' is not allowed; allowed: greater than or equal to 1 "
+        "platform.regions[us-east-1].serving.max_capacity: 0 is not allowed; allowed: 1 or more "
         "(set by -c platform.regions.us-east-1.serving.max_capacity=0)"
     )
 
@@ -680,7 +809,7 @@ def test_base_config_is_itself_valid() -> None:
 def test_autoscaling_target_derives_from_measured_capacity() -> None:
     serving = load_platform_config({"platform": base_config()}).regions[0].settings.serving
     expected = int(serving.max_requests_per_second_per_instance * 60 * serving.scaling_safety_factor)
-    assert serving.target_invocations_per_minute == expected
+    assert serving.endpoint_props().target_invocations_per_minute == expected
 
 
 @pytest.mark.slow
@@ -707,13 +836,13 @@ def test_bad_config_stops_the_real_cli_before_anything_is_written(cdk_cli: str, 
     )
     assert result.returncode != 0
     assert "platform.environment: 'staging' is not allowed; allowed: dev, prod" in result.stderr
-    assert "platform.regions[eu-west-1].serving.max_capacity: '0' is not allowed" in result.stderr
+    assert "platform.regions[eu-west-1].serving.max_capacity: 0 is not allowed; allowed: 1 or more" in result.stderr
     assert "Traceback" not in result.stderr
     assert not [path for path in outdir.rglob("*") if path.is_file() and "lock" not in path.name]
 
 
 @pytest.mark.slow
-def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_message(cdk_cli: str, tmp_path: Path) -> None:
+def test_a_rule_of_the_construct_props_stops_the_real_cli_with_its_key_path(cdk_cli: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [
             cdk_cli,
@@ -738,7 +867,10 @@ def test_a_limit_only_the_constructs_know_stops_the_real_cli_with_a_clear_messag
         check=False,
     )
     assert result.returncode != 0
-    assert "linear traffic routing moves 60% of the capacity per step; allowed:" in result.stderr
+    assert (
+        "platform.defaults.serving.traffic_shifting.step_percent: 60 is not allowed; allowed: 10-50 for linear steps"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").rglob("*.template.json"))
 
@@ -772,3 +904,19 @@ def test_training_settings_default_to_the_pipeline_props_and_map_onto_them_by_na
 
     training = load_platform_config({"platform": base_config()}).regions[0].settings.training
     assert training.pipeline_props() == TrainingPipelineProps(hyperparameters=training.hyperparameters)
+
+
+def test_serving_and_alarm_settings_default_to_the_construct_props_and_map_onto_them_by_name() -> None:
+    from ml_constructs import EndpointAlarmsProps, ModelEndpointProps
+
+    settings = load_platform_config({"platform": base_config()}).regions[0].settings
+    assert settings.serving.endpoint_props() == ModelEndpointProps()
+    assert settings.alarms.alarms_props() == EndpointAlarmsProps()
+    # What the config does not hold: the stack derives it from the environment and the alarm thresholds, and
+    # every endpoint instance type it accepts has vCPUs derived from its size.
+    not_in_config = {"high_availability", "rollback_server_error_rate_percent", "rollback_model_latency_p99_ms"}
+    not_in_config |= {"vcpus_per_instance"}
+    assert {field.name for field in dataclasses.fields(ModelEndpointProps)} - not_in_config == set(
+        type(settings.serving).model_fields
+    )
+    assert {field.name for field in dataclasses.fields(EndpointAlarmsProps)} == set(type(settings.alarms).model_fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,8 +11,11 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
-from ml_constructs import DataPrefix, DataStore
+from ml_constructs import ContainerImage, DataPrefix, DataStore
+from ml_constructs.container_image import TRAINING_CODE_DIR
+from platform_contract.problems import InvalidInput
 from tests.conftest import shipped_context
+from tests.test_serving_endpoint import endpoint_and_pipeline, policy_statements
 
 REGIONS = ("eu-west-1", "us-east-1")
 
@@ -225,3 +229,54 @@ def test_outputs_name_the_regions_data_resources(platform):
     assert outputs["DataBucketName"]["Value"] == {"Ref": "DataStoreBucket9A81F2E1"}
     assert outputs["KeyArn"]["Value"] == {"Fn::GetAtt": ["DataStoreKey3F7E79DA", "Arn"]}
     assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertsTopicCF7C81C9"}
+
+
+IMPORTED_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    "bucket", [{"bucket_name": "corp-ml-data"}, {"bucket_arn": "arn:aws:s3:::corp-ml-data"}], ids=["name", "arn"]
+)
+def test_an_imported_store_serves_and_trains_with_grants_on_the_imported_bucket_and_key(bucket):
+    stack, endpoint, pipeline = endpoint_and_pipeline(
+        lambda stack: ContainerImage.from_asset(TRAINING_CODE_DIR),
+        lambda stack: DataStore.from_bucket_attributes(stack, "Imported", key_arn=IMPORTED_KEY_ARN, **bucket),
+    )
+    template = Template.from_stack(stack)
+    assert resources(template, "AWS::S3::Bucket") == {} and resources(template, "AWS::KMS::Key") == {}
+
+    def granted(role: iam.IRole) -> dict[str, set[str]]:
+        """Actions by the imported bucket's objects or the imported key they are granted on."""
+        found: dict[str, set[str]] = {}
+        for statement in policy_statements(stack, role):
+            resources_ = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for resource in map(json.dumps, resources_):
+                if "corp-ml-data" in resource or IMPORTED_KEY_ARN in resource:
+                    target = (
+                        resource.split("corp-ml-data", 1)[-1].strip('"]} ') if "corp-ml-data" in resource else "key"
+                    )
+                    found.setdefault(target, set()).update(actions)
+        return found
+
+    assert granted(endpoint.role) == {
+        "": {"s3:ListBucket"},
+        "/models/*": {"s3:GetObject"},
+        "/capture/*": {"s3:PutObject", "s3:AbortMultipartUpload"},
+        "key": {"kms:Decrypt", "kms:GenerateDataKey"},
+    }
+    execution = granted(pipeline.execution_role)
+    assert {"/datasets/*", "/models/*", "/checkpoints/*", "/evaluation/*", "key"} <= set(execution)
+    assert "kms:CreateGrant" in execution["key"]
+    _, config = next(iter(resources(template, "AWS::SageMaker::EndpointConfig").items()))
+    assert config["Properties"]["KmsKeyId"] == IMPORTED_KEY_ARN
+    assert "s3://corp-ml-data/capture/" in json.dumps(stack.resolve(config["Properties"]["DataCaptureConfig"]))
+
+
+@pytest.mark.parametrize(
+    "bucket", [{}, {"bucket_name": "corp-ml-data", "bucket_arn": "arn:aws:s3:::corp-ml-data"}], ids=["none", "both"]
+)
+def test_an_import_names_exactly_one_bucket(bucket):
+    stack = cdk.Stack(cdk.App(context=shipped_context()), "Import", env=cdk.Environment(region="eu-west-1"))
+    with pytest.raises(InvalidInput, match=r"DataStore.from_bucket_attributes Import/Store \(1 problem\(s\)\):"):
+        DataStore.from_bucket_attributes(stack, "Store", key_arn=IMPORTED_KEY_ARN, **bucket)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import copy
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from ml_constructs import TrafficRouting
+from ml_constructs import TrafficShifting
 from tests.sagemaker_api import request_shape, shape_problems
 from tests.test_serving_endpoint import endpoint_stack
 
@@ -84,7 +83,7 @@ def construct_variants() -> dict[str, Template]:
         model_package_arn=None,
         model_data_url="s3://bucket/models/churn/model.tar.gz",
         instance_type="ml.g4dn.xlarge",
-        traffic_routing=TrafficRouting.linear(20, cdk.Duration.minutes(4)),
+        traffic_shifting=TrafficShifting("linear", 20, 240),
     )
     return {"s3-artifact-linear-gpu": Template.from_stack(stack)}
 

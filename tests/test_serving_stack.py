@@ -358,7 +358,9 @@ def test_scaling_tracks_invocations_per_instance_at_the_derived_target(serving, 
     assert tracking["PredefinedMetricSpecification"] == {
         "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
     }
-    assert tracking["TargetValue"] == derived == serving_settings.target_invocations_per_minute == 96000
+    assert (
+        tracking["TargetValue"] == derived == serving_settings.endpoint_props().target_invocations_per_minute == 96000
+    )
     assert (tracking["ScaleOutCooldown"], tracking["ScaleInCooldown"]) == (60, 600)
     assert tracking["ScaleInCooldown"] > tracking["ScaleOutCooldown"]
 

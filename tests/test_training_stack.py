@@ -17,15 +17,16 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from ml_constructs import (
+    ContainerImage,
     DataStore,
     MetricDefinition,
-    ModelImage,
     ModelRegistry,
     PipelineNotifications,
     QualityGate,
     TrainingPipeline,
     TrainingPipelineProps,
 )
+from ml_constructs.container_image import TRAINING_CODE_DIR
 from ml_constructs.training_pipeline import JOB_LOG_GROUPS
 from platform_contract.problems import InvalidInput
 from tests.conftest import shipped_context
@@ -341,7 +342,7 @@ def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
     pipeline = TrainingPipeline(
         stack,
         "Pipeline",
-        image=ModelImage(stack, "Image"),
+        image=ContainerImage.from_asset(TRAINING_CODE_DIR),
         data_store=DataStore(stack, "Data"),
         registry=ModelRegistry(stack, "Registry"),
         vpc=vpc,
