@@ -235,6 +235,11 @@ def test_endpoint_config_encrypts_volumes_and_captures_both_directions_to_the_ca
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == settings.serving.data_capture_sampling_percent
     assert capture["CaptureOptions"] == [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]
+    # CSV and JSON bodies are captured as text (encoding CSV or JSON), not base64, so the monitor reads them.
+    assert capture["CaptureContentTypeHeader"] == {
+        "CsvContentTypes": ["text/csv"],
+        "JsonContentTypes": ["application/json"],
+    }
     assert capture["KmsKeyId"] == config["KmsKeyId"]
     prefix, bucket, path = capture["DestinationS3Uri"]["Fn::Join"][1]
     assert (prefix, path) == ("s3://", "/capture/") and "DataStoreBucket" in stack_output(bucket)
