@@ -21,6 +21,8 @@ _EXPORTS = {
     "MetricDefinition": "ml_constructs.training_pipeline_props",
     "ModelEndpoint": "ml_constructs.model_endpoint",
     "ModelImage": "ml_constructs.model_image",
+    "ModelMonitoring": "ml_constructs.model_monitoring",
+    "ModelMonitoringProps": "ml_constructs.model_monitoring_props",
     "ModelRegistry": "ml_constructs.model_registry",
     "PipelineNotifications": "ml_constructs.pipeline_notifications",
     "PlatformDashboard": "ml_constructs.platform_dashboard",
@@ -39,6 +41,8 @@ __all__ = [
     "MetricDefinition",
     "ModelEndpoint",
     "ModelImage",
+    "ModelMonitoring",
+    "ModelMonitoringProps",
     "ModelRegistry",
     "PipelineNotifications",
     "PlatformDashboard",
@@ -55,6 +59,8 @@ if TYPE_CHECKING:
     from ml_constructs.endpoint_alarms import EndpointAlarms
     from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint
     from ml_constructs.model_image import ModelImage
+    from ml_constructs.model_monitoring import ModelMonitoring
+    from ml_constructs.model_monitoring_props import ModelMonitoringProps
     from ml_constructs.model_registry import ModelRegistry
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline, RetrainingProps
 from ml_constructs.pipeline_definition import QualityMetric
 from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
@@ -108,6 +109,7 @@ EvaluationInstanceType = Annotated[
     str, _instance_type_for(InstanceUse.TRANSFORM), _instance_type_for(InstanceUse.PROCESSING)
 ]
 EndpointInstanceType = Annotated[str, _instance_type_for(InstanceUse.ENDPOINT)]
+ProcessingInstanceType = Annotated[str, _instance_type_for(InstanceUse.PROCESSING)]
 Email = Annotated[str, AfterValidator(_email)]
 RetrainSchedule = Annotated[str, _schedule_for(ScheduleTarget.EVENTBRIDGE)]
 CapacityScheduleExpression = Annotated[str, _schedule_for(ScheduleTarget.APPLICATION_AUTO_SCALING)]
@@ -218,6 +220,54 @@ class ScheduledCapacitySettings(_Section):
         return []
 
 
+class MonitoringBaselineSettings(_Section):
+    """The served package's Model Monitor baseline: ``MonitoringBaseline``'s fields and rules
+    (ml_constructs/model_monitoring_props.py). ``mlp promote`` records it with the package it promotes."""
+
+    statistics_uri: str
+    constraints_uri: str
+
+    def problems(self, context: Context) -> list[Problem]:
+        return MonitoringBaseline(**self.model_dump()).problems()
+
+
+class RetrainingSettings(_Section):
+    """Automatic retraining on a drift or model-quality alarm: ``RetrainingProps``'s fields and defaults."""
+
+    enabled: bool = RetrainingProps.enabled
+    min_interval_hours: int = RetrainingProps.min_interval_hours
+    raw_dataset: str = RetrainingProps.raw_dataset
+
+
+class MonitoringSettings(_Section):
+    """Data- and model-quality monitoring of the endpoint: ``ModelMonitoringProps``'s fields, defaults and rules
+    (ml_constructs/model_monitoring_props.py), plus whether to monitor at all."""
+
+    enabled: bool = True
+    """Default: true."""
+    schedule: str = ModelMonitoringProps.schedule
+    instance_type: ProcessingInstanceType = ModelMonitoringProps.instance_type
+    volume_size_gb: int = ModelMonitoringProps.volume_size_gb
+    max_runtime_seconds: int = ModelMonitoringProps.max_runtime_seconds
+    drift_features: tuple[str, ...] = ModelMonitoringProps.drift_features
+    drift_threshold: float = ModelMonitoringProps.drift_threshold
+    model_quality: bool = ModelMonitoringProps.model_quality
+    baseline: MonitoringBaselineSettings | None = None
+    retraining: RetrainingSettings = RetrainingSettings()
+
+    def props(self) -> ModelMonitoringProps:
+        """The construct's props from these settings."""
+        fields = self.model_dump(exclude={"enabled", "baseline", "retraining"})
+        return ModelMonitoringProps(
+            **fields,
+            baseline=MonitoringBaseline(**self.baseline.model_dump()) if self.baseline else None,
+            retraining=RetrainingProps(**self.retraining.model_dump()),
+        )
+
+    def problems(self, context: Context) -> list[Problem]:
+        return self.props().problems() if self.enabled else []
+
+
 class ServingSettings(_Section):
     """The Region's real-time endpoint."""
 
@@ -247,6 +297,7 @@ class ServingSettings(_Section):
     traffic_shifting: TrafficShiftingSettings = TrafficShiftingSettings()
     scheduled_capacity: tuple[ScheduledCapacitySettings, ...] = ()
     """Default: none."""
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     def problems(self, context: Context) -> list[Problem]:
         problems = []
@@ -273,7 +324,7 @@ class ServingSettings(_Section):
             )
         for index, window in enumerate(self.scheduled_capacity):
             problems += [problem.under(f"scheduled_capacity[{index}]") for problem in window.problems(context)]
-        return problems
+        return problems + [problem.under("monitoring") for problem in self.monitoring.problems(context)]
 
     @staticmethod
     def _model_package_problems(arn: str, context: Context) -> list[Problem]:

@@ -13,11 +13,13 @@ from ml_constructs import (
     EndpointAlarms,
     ModelEndpoint,
     ModelImage,
+    ModelMonitoring,
     PlatformDashboard,
     PrivateNetwork,
     TrafficRouting,
 )
 from ml_constructs.log_retention import retention_days
+from ml_constructs.training_pipeline_props import QualityGate
 from platform_config import RegionConfig
 from platform_contract.names import Output
 
@@ -48,10 +50,11 @@ class ServingStack(Stack):
         shifting = serving.traffic_shifting
         alarms = config.settings.alarms
 
+        image = ModelImage(self, "ModelImage")
         self.endpoint = ModelEndpoint(
             self,
             "Endpoint",
-            image=ModelImage(self, "ModelImage"),
+            image=image,
             model_package_arn=serving.model_package_arn,
             model_data_url=serving.model_data_url,
             data_store=data_store,
@@ -105,11 +108,35 @@ class ServingStack(Stack):
             evaluation_periods=alarms.evaluation_periods,
             datapoints_to_alarm=alarms.datapoints_to_alarm,
         )
+        monitoring = serving.monitoring
+        self.monitoring = (
+            ModelMonitoring(
+                self,
+                "Monitoring",
+                endpoint=self.endpoint,
+                image=image,
+                data_store=data_store,
+                vpc=network.vpc,
+                vpc_subnets=network.subnets,
+                security_group=network.add_workload_security_group(
+                    self, "MonitoringSecurityGroup", description="SageMaker monitoring jobs: no ingress, HTTPS egress"
+                ),
+                topic=alerts.topic,
+                quality_gate=QualityGate(**config.settings.training.quality_gate.model_dump()),
+                props=monitoring.props(),
+            )
+            if monitoring.enabled
+            else None
+        )
         self.dashboard = PlatformDashboard(
             self,
             "Dashboard",
             endpoint=self.endpoint,
-            alarms=[*self.alarms.alarms, *self.endpoint.rollback_alarms],
+            alarms=[
+                *self.alarms.alarms,
+                *self.endpoint.rollback_alarms,
+                *(self.monitoring.alarms.values() if self.monitoring else ()),
+            ],
             pipeline_name=pipeline_name,
         )
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
