@@ -52,27 +52,8 @@ class MonitoringBaseline:
 
 
 @dataclass(frozen=True)
-class RetrainingProps:
-    """Automatic retraining when a drift or model-quality alarm fires."""
-
-    enabled: bool = False
-    """Default: false (off)."""
-    min_interval_hours: int = 24
-    """At most one automatic retraining per this many hours, counted from the pipeline's latest execution, however
-    it was started. Default: 24."""
-    raw_dataset: str = ""
-    """The raw data set the retraining prepares (the pipeline's RawDataset parameter). Default: the pipeline's
-    default."""
-
-    def problems(self) -> list[Problem]:
-        if not 1 <= self.min_interval_hours <= 24 * 365:
-            return [Problem("min_interval_hours", self.min_interval_hours, "1 to 8760 hours")]
-        return []
-
-
-@dataclass(frozen=True)
 class ModelMonitoringProps:
-    """The monitors of one endpoint: data quality (with a baseline) and model quality, their alarms, retraining."""
+    """The monitors of one endpoint: data quality (with a baseline) and model quality, and their alarms."""
 
     schedule: str = HOURLY
     """When the monitors run: hourly ``cron(0 * ? * * *)`` or daily ``cron(0 H ? * * *)``. Default: hourly."""
@@ -91,7 +72,6 @@ class ModelMonitoringProps:
     """Monitor the quality gate's metric over uploaded ground truth. Default: true."""
     baseline: MonitoringBaseline | None = None
     """Data quality runs only with a baseline. Default: none."""
-    retraining: RetrainingProps = RetrainingProps()
 
     @property
     def period_seconds(self) -> int:
@@ -129,5 +109,4 @@ class ModelMonitoringProps:
             problems.append(Problem("drift_features", list(self.drift_features), "none without a baseline"))
         if self.baseline:
             problems += [problem.under("baseline") for problem in self.baseline.problems()]
-        problems += [problem.under("retraining") for problem in self.retraining.problems()]
         return problems

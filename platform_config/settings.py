@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline, RetrainingProps
+from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
 from ml_constructs.pipeline_definition import QualityMetric
 from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
@@ -231,14 +231,6 @@ class MonitoringBaselineSettings(_Section):
         return MonitoringBaseline(**self.model_dump()).problems()
 
 
-class RetrainingSettings(_Section):
-    """Automatic retraining on a drift or model-quality alarm: ``RetrainingProps``'s fields and defaults."""
-
-    enabled: bool = RetrainingProps.enabled
-    min_interval_hours: int = RetrainingProps.min_interval_hours
-    raw_dataset: str = RetrainingProps.raw_dataset
-
-
 class MonitoringSettings(_Section):
     """Data- and model-quality monitoring of the endpoint: ``ModelMonitoringProps``'s fields, defaults and rules
     (ml_constructs/model_monitoring_props.py), plus whether to monitor at all."""
@@ -253,15 +245,12 @@ class MonitoringSettings(_Section):
     drift_threshold: float = ModelMonitoringProps.drift_threshold
     model_quality: bool = ModelMonitoringProps.model_quality
     baseline: MonitoringBaselineSettings | None = None
-    retraining: RetrainingSettings = RetrainingSettings()
 
     def props(self) -> ModelMonitoringProps:
         """The construct's props from these settings."""
-        fields = self.model_dump(exclude={"enabled", "baseline", "retraining"})
+        fields = self.model_dump(exclude={"enabled", "baseline"})
         return ModelMonitoringProps(
-            **fields,
-            baseline=MonitoringBaseline(**self.baseline.model_dump()) if self.baseline else None,
-            retraining=RetrainingProps(**self.retraining.model_dump()),
+            **fields, baseline=MonitoringBaseline(**self.baseline.model_dump()) if self.baseline else None
         )
 
     def problems(self, context: Context) -> list[Problem]:

@@ -38,8 +38,6 @@ class PipelineParameter(StrEnum):
     TRAINING_INSTANCE_COUNT = "TrainingInstanceCount"
     USE_SPOT_INSTANCES = "UseSpotInstances"
     QUALITY_THRESHOLD = "QualityThreshold"
-    RAW_DATASET = "RawDataset"
-    """The raw data set the Prepare step reads: what an automatic retraining starts the pipeline with."""
 
 
 class DataPrefix(StrEnum):

@@ -366,12 +366,6 @@ BAD_INPUTS: dict[str, BadInput] = {
         f"{R0}.serving.monitoring.baseline.statistics_uri",
         "'s3://other-bucket/statistics.json' is not allowed; allowed: s3://<data bucket>/<prefix>/…",
     ),
-    "retraining more often than hourly": BadInput(
-        "defaults.serving.monitoring.retraining.min_interval_hours",
-        0,
-        f"{D}.serving.monitoring.retraining.min_interval_hours",
-        "0 is not allowed; allowed: 1 to 8760 hours",
-    ),
     "unknown rollout mode": BadInput(
         "defaults.serving.traffic_shifting.mode", "all", f"{D}.serving.traffic_shifting.mode", "'all' is not allowed"
     ),
