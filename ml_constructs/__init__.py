@@ -23,6 +23,8 @@ _EXPORTS = {
     "MetricDefinition": "ml_constructs.training_pipeline_props",
     "ModelEndpoint": "ml_constructs.model_endpoint",
     "ModelEndpointProps": "ml_constructs.model_endpoint_props",
+    "ModelMonitoring": "ml_constructs.model_monitoring",
+    "ModelMonitoringProps": "ml_constructs.model_monitoring_props",
     "ModelRegistry": "ml_constructs.model_registry",
     "PipelineNotifications": "ml_constructs.pipeline_notifications",
     "PlatformDashboard": "ml_constructs.platform_dashboard",
@@ -44,6 +46,8 @@ __all__ = [
     "MetricDefinition",
     "ModelEndpoint",
     "ModelEndpointProps",
+    "ModelMonitoring",
+    "ModelMonitoringProps",
     "ModelRegistry",
     "PipelineNotifications",
     "PlatformDashboard",
@@ -63,6 +67,8 @@ if TYPE_CHECKING:
     from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
     from ml_constructs.model_endpoint import ModelEndpoint
     from ml_constructs.model_endpoint_props import ModelEndpointProps, ScheduledCapacity
+    from ml_constructs.model_monitoring import ModelMonitoring
+    from ml_constructs.model_monitoring_props import ModelMonitoringProps
     from ml_constructs.model_registry import ModelRegistry
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard

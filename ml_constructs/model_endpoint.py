@@ -28,7 +28,7 @@ from ml_constructs.vpc_job_access import (
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.instance_types import InstanceType
-from platform_contract.names import DataPrefix
+from platform_contract.names import DataPrefix, MediaType
 from platform_contract.problems import Problem, raise_if_any
 
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
@@ -198,6 +198,11 @@ class ModelEndpoint(Construct, EndpointMetrics):
                 capture_options=[
                     sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode) for mode in ("Input", "Output")
                 ],
+                # Without these SageMaker captures every body base64-encoded; as text the monitor and people read
+                # requests and predictions as they were sent.
+                capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                    csv_content_types=[MediaType.CSV.value], json_content_types=[MediaType.JSON.value]
+                ),
             ),
         )
         if has_instance_storage:

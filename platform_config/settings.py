@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
 from ml_constructs.model_endpoint_props import NO_MODEL, ModelEndpointProps, ScheduledCapacity
+from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
 from ml_constructs.pipeline_definition import QualityMetric
 from ml_constructs.traffic_shifting import ShiftMode, TrafficShifting
 from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
@@ -111,6 +112,7 @@ EvaluationInstanceType = Annotated[
     str, _instance_type_for(InstanceUse.TRANSFORM), _instance_type_for(InstanceUse.PROCESSING)
 ]
 EndpointInstanceType = Annotated[str, _instance_type_for(InstanceUse.ENDPOINT)]
+ProcessingInstanceType = Annotated[str, _instance_type_for(InstanceUse.PROCESSING)]
 Email = Annotated[str, AfterValidator(_email)]
 RetrainSchedule = Annotated[str, _schedule_for(ScheduleTarget.EVENTBRIDGE)]
 CapacityScheduleExpression = Annotated[str, _schedule_for(ScheduleTarget.APPLICATION_AUTO_SCALING)]
@@ -213,6 +215,43 @@ class ScheduledCapacitySettings(_Section):
     max_capacity: int
 
 
+class MonitoringBaselineSettings(_Section):
+    """The served package's Model Monitor baseline: ``MonitoringBaseline``'s fields and rules
+    (ml_constructs/model_monitoring_props.py). ``mlp promote`` records it with the package it promotes."""
+
+    statistics_uri: str
+    constraints_uri: str
+
+    def problems(self, context: Context) -> list[Problem]:
+        return MonitoringBaseline(**self.model_dump()).problems()
+
+
+class MonitoringSettings(_Section):
+    """Data- and model-quality monitoring of the endpoint: ``ModelMonitoringProps``'s fields, defaults and rules
+    (ml_constructs/model_monitoring_props.py), plus whether to monitor at all."""
+
+    enabled: bool = True
+    """Default: true."""
+    schedule: str = ModelMonitoringProps.schedule
+    instance_type: ProcessingInstanceType = ModelMonitoringProps.instance_type
+    volume_size_gb: int = ModelMonitoringProps.volume_size_gb
+    max_runtime_seconds: int = ModelMonitoringProps.max_runtime_seconds
+    drift_features: tuple[str, ...] = ModelMonitoringProps.drift_features
+    drift_threshold: float = ModelMonitoringProps.drift_threshold
+    model_quality: bool = ModelMonitoringProps.model_quality
+    baseline: MonitoringBaselineSettings | None = None
+
+    def props(self) -> ModelMonitoringProps:
+        """The construct's props from these settings."""
+        fields = self.model_dump(exclude={"enabled", "baseline"})
+        return ModelMonitoringProps(
+            **fields, baseline=MonitoringBaseline(**self.baseline.model_dump()) if self.baseline else None
+        )
+
+    def problems(self, context: Context) -> list[Problem]:
+        return self.props().problems() if self.enabled else []
+
+
 class ServingSettings(_Section):
     """The Region's real-time endpoint. Its settings are ``ModelEndpointProps``'s fields, with its defaults and
     rules (ml_constructs/model_endpoint_props.py); the config adds what only it knows: the image's instance
@@ -234,6 +273,7 @@ class ServingSettings(_Section):
     traffic_shifting: TrafficShiftingSettings = TrafficShiftingSettings()
     scheduled_capacity: tuple[ScheduledCapacitySettings, ...] = ()
     maximum_execution_timeout_seconds: int | None = ModelEndpointProps.maximum_execution_timeout_seconds
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @property
     def serves_a_model(self) -> bool:
@@ -255,7 +295,7 @@ class ServingSettings(_Section):
             problems += self._model_package_problems(self.model_package_arn, context)
         if self.model_data_url and not _S3_MODEL_URI.match(self.model_data_url):
             problems.append(Problem("model_data_url", self.model_data_url, "s3://<bucket>/<key>.tar.gz"))
-        return problems
+        return problems + [problem.under("monitoring") for problem in self.monitoring.problems(context)]
 
     @staticmethod
     def _model_package_problems(arn: str, context: Context) -> list[Problem]:

@@ -53,6 +53,20 @@ class DataPrefix(StrEnum):
     """Batch-transform output and evaluation reports of candidate models."""
     CAPTURE = "capture/"
     """Requests and responses captured by the endpoints."""
+    GROUND_TRUTH = "ground-truth/"
+    """Labels of captured requests, ``<endpoint>/yyyy/mm/dd/hh/*.jsonl``, uploaded with ``mlp ground-truth upload``."""
+    MONITORING = "monitoring/"
+    """Reports of the monitoring executions: statistics and constraint violations per endpoint and monitor."""
+
+
+class MonitoringMetric(StrEnum):
+    """Where the monitors' metrics are: SageMaker publishes what a monitoring container writes into the namespace
+    of its monitoring type, with the dimensions ``Endpoint`` and ``MonitoringSchedule``."""
+
+    DATA_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+    MODEL_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+    DRIFT_PREFIX = "feature_baseline_drift_"
+    """``<prefix><feature>``: the distance of a feature's distribution from its baseline (0 same, 1 disjoint)."""
 
 
 class MediaType(StrEnum):

@@ -11,11 +11,13 @@ from ml_constructs import (
     EndpointAlarms,
     IDataStore,
     ModelEndpoint,
+    ModelMonitoring,
     PlatformDashboard,
     PrivateNetwork,
 )
 from ml_constructs.container_image import TRAINING_CODE_DIR
 from ml_constructs.log_retention import retention_days
+from ml_constructs.training_pipeline_props import QualityGate
 from platform_config import RegionConfig
 from platform_contract.names import Output
 
@@ -43,10 +45,12 @@ class ServingStack(Stack):
     ) -> None:
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
         alarms = config.settings.alarms
+        serving = config.settings.serving
+        image = ContainerImage.from_asset(TRAINING_CODE_DIR)
         self.endpoint = ModelEndpoint(
             self,
             "Endpoint",
-            image=ContainerImage.from_asset(TRAINING_CODE_DIR),
+            image=image,
             data_store=data_store,
             vpc=network.vpc,
             vpc_subnets=network.subnets,
@@ -56,7 +60,7 @@ class ServingStack(Stack):
                 )
             ],
             # The rollback alarms watch what the paging alarms watch, over a shorter window.
-            props=config.settings.serving.endpoint_props(
+            props=serving.endpoint_props(
                 high_availability=config.is_prod,
                 rollback_server_error_rate_percent=alarms.server_error_rate_percent,
                 rollback_model_latency_p99_ms=alarms.model_latency_p99_ms,
@@ -66,11 +70,35 @@ class ServingStack(Stack):
         self.alarms = EndpointAlarms(
             self, "Alarms", endpoint=self.endpoint, topic=alerts.topic, props=alarms.alarms_props()
         )
+        monitoring = serving.monitoring
+        self.monitoring = (
+            ModelMonitoring(
+                self,
+                "Monitoring",
+                endpoint=self.endpoint,
+                image=image,
+                data_store=data_store,
+                vpc=network.vpc,
+                vpc_subnets=network.subnets,
+                security_group=network.add_workload_security_group(
+                    self, "MonitoringSecurityGroup", description="SageMaker monitoring jobs: no ingress, HTTPS egress"
+                ),
+                topic=alerts.topic,
+                quality_gate=QualityGate(**config.settings.training.quality_gate.model_dump()),
+                props=monitoring.props(),
+            )
+            if monitoring.enabled
+            else None
+        )
         self.dashboard = PlatformDashboard(
             self,
             "Dashboard",
             endpoint=self.endpoint,
-            alarms=[*self.alarms.alarms, *self.endpoint.rollback_alarms],
+            alarms=[
+                *self.alarms.alarms,
+                *self.endpoint.rollback_alarms,
+                *(self.monitoring.alarms.values() if self.monitoring else ()),
+            ],
             pipeline_name=pipeline_name,
         )
         # Operators' tools find the Region's resources through these outputs, never through guessed names.

@@ -331,6 +331,42 @@ BAD_INPUTS: dict[str, BadInput] = {
         f"{D}.serving.data_capture_sampling_percent",
         "101 is not allowed",
     ),
+    "monitoring at a rate Model Monitor refuses": BadInput(
+        "defaults.serving.monitoring.schedule",
+        "rate(1 hour)",
+        f"{D}.serving.monitoring.schedule",
+        "'rate(1 hour)' is not allowed; allowed: hourly cron(0 * ? * * *) or daily cron(0 H ? * * *)",
+    ),
+    "monitoring run longer than its hourly interval": BadInput(
+        "defaults.serving.monitoring.max_runtime_seconds",
+        3601,
+        f"{D}.serving.monitoring.max_runtime_seconds",
+        "3601 is not allowed; allowed: 1 to 3600, the schedule's interval",
+    ),
+    "monitoring on an endpoint instance type": BadInput(
+        "defaults.serving.monitoring.instance_type",
+        "ml.inf1.xlarge",
+        f"{D}.serving.monitoring.instance_type",
+        "'ml.inf1.xlarge' is not allowed",
+    ),
+    "drift threshold above one": BadInput(
+        "defaults.serving.monitoring.drift_threshold",
+        1.5,
+        f"{D}.serving.monitoring.drift_threshold",
+        "1.5 is not allowed; allowed: above 0 and at most 1",
+    ),
+    "drift alarms without a baseline": BadInput(
+        "defaults.serving.monitoring.drift_features",
+        ["x0"],
+        f"{D}.serving.monitoring.drift_features",
+        "['x0'] is not allowed; allowed: none without a baseline",
+    ),
+    "baseline outside the data bucket's prefixes": BadInput(
+        "regions.eu-west-1.serving.monitoring.baseline",
+        {"statistics_uri": "s3://other-bucket/statistics.json", "constraints_uri": "s3://b-bucket/datasets/c.json"},
+        f"{R0}.serving.monitoring.baseline.statistics_uri",
+        "'s3://other-bucket/statistics.json' is not allowed; allowed: s3://<data bucket>/<prefix>/…",
+    ),
     "unknown rollout mode": BadInput(
         "defaults.serving.traffic_shifting.mode", "all", f"{D}.serving.traffic_shifting.mode", "'all' is not allowed"
     ),

@@ -23,8 +23,10 @@ def resources_of(template: Template, type_: str) -> Mapping[str, Mapping[str, An
     return template.find_resources(type_)
 
 
-def one(template: Template, type_: str) -> tuple[str, Mapping[str, Any]]:
-    found = resources_of(template, type_)
+def one(template: Template, type_: str, prefix: str = "") -> tuple[str, Mapping[str, Any]]:
+    """The one resource of ``type_`` whose logical ID starts with ``prefix`` (the monitoring jobs have a role of
+    their own, for example)."""
+    found = {key: value for key, value in resources_of(template, type_).items() if key.startswith(prefix)}
     assert len(found) == 1, f"expected one {type_}, found {list(found)}"
     return next(iter(found.items()))
 
@@ -129,14 +131,14 @@ def test_endpoint_security_group_admits_nothing_and_leaves_only_for_https(servin
 
 def test_model_waits_for_its_roles_permissions(serving):
     _model_id, model = one(serving, "AWS::SageMaker::Model")
-    policy_id, _ = one(serving, "AWS::IAM::Policy")
-    role_id, _ = one(serving, "AWS::IAM::Role")
+    policy_id, _ = one(serving, "AWS::IAM::Policy", "Endpoint")
+    role_id, _ = one(serving, "AWS::IAM::Role", "Endpoint")
     assert model["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert policy_id in model["DependsOn"]
 
 
 def _statements(serving: Template) -> list[dict]:
-    return properties(serving, "AWS::IAM::Policy")["PolicyDocument"]["Statement"]
+    return one(serving, "AWS::IAM::Policy", "Endpoint")[1]["Properties"]["PolicyDocument"]["Statement"]
 
 
 def _as_list(value) -> list:
@@ -144,7 +146,7 @@ def _as_list(value) -> list:
 
 
 def test_execution_role_is_sagemakers_alone_with_no_managed_policies_or_wildcard_actions(serving):
-    role = properties(serving, "AWS::IAM::Role")
+    role = one(serving, "AWS::IAM::Role", "Endpoint")[1]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
     ]
@@ -235,6 +237,11 @@ def test_endpoint_config_encrypts_volumes_and_captures_both_directions_to_the_ca
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == settings.serving.data_capture_sampling_percent
     assert capture["CaptureOptions"] == [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]
+    # CSV and JSON bodies are captured as text (encoding CSV or JSON), not base64, so the monitor reads them.
+    assert capture["CaptureContentTypeHeader"] == {
+        "CsvContentTypes": ["text/csv"],
+        "JsonContentTypes": ["application/json"],
+    }
     assert capture["KmsKeyId"] == config["KmsKeyId"]
     prefix, bucket, path = capture["DestinationS3Uri"]["Fn::Join"][1]
     assert (prefix, path) == ("s3://", "/capture/") and "DataStoreBucket" in stack_output(bucket)
@@ -517,12 +524,14 @@ def test_every_alarm_evaluates_as_configured_and_shows_on_the_dashboard_without_
 
 
 def test_one_incident_is_one_page_from_the_composite_alarm(serving):
-    """Only the composite notifies the topic, when it fires and when it recovers."""
+    """Of the endpoint's alarms only the composite notifies the topic, when it fires and when it recovers (the
+    monitoring alarms, about the data and the model rather than the endpoint, page on their own)."""
     paging = {
         logical_id
         for type_ in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
         for logical_id, alarm in resources_of(serving, type_).items()
-        if alarm["Properties"].get("AlarmActions") or alarm["Properties"].get("OKActions")
+        if (alarm["Properties"].get("AlarmActions") or alarm["Properties"].get("OKActions"))
+        and not logical_id.startswith("Monitoring")
     }
     (composite_id,) = resources_of(serving, "AWS::CloudWatch::CompositeAlarm")
     assert paging == {composite_id}

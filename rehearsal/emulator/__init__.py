@@ -24,8 +24,9 @@ if moto.__version__ != MOTO_VERSION:
 
 def install() -> None:
     """Registers the missing CloudFormation types and applies the fixes and additions; call once, before serving."""
-    from rehearsal.emulator import fixes, operations, resources
+    from rehearsal.emulator import fixes, monitoring, operations, resources
 
-    resources.register()
+    resources.register(*monitoring.TYPES)
     fixes.apply()
     operations.apply()
+    monitoring.apply()

@@ -708,8 +708,11 @@ REGISTERED: tuple[type[_Resource], ...] = (
 )
 
 
-def register() -> None:
-    """Makes moto's CloudFormation see the types above (they exist once this module is imported)."""
+def register(*more: type[_Resource]) -> None:
+    """Makes moto's CloudFormation see the types above and ``more`` of other modules (they exist once their modules
+    are imported)."""
+    global REGISTERED
+    REGISTERED = (*REGISTERED, *(cls for cls in more if cls not in REGISTERED))
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     known = parsing.get_model_map()

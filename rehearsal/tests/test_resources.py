@@ -360,4 +360,8 @@ def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
         "AWS::EC2::SecurityGroupIngress",
         "AWS::EC2::SecurityGroupEgress",
         "AWS::CDK::Metadata",
+        # Their tests are in test_monitoring_resources.py.
+        "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::ModelQualityJobDefinition",
+        "AWS::SageMaker::MonitoringSchedule",
     }

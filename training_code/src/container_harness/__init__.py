@@ -1,12 +1,13 @@
 """Runs the model container's commands on this machine as the image runs them, for the tests, the benchmarks and
 the deploy rehearsal: SageMaker directory layouts, generated data, ``train`` in this process or another one,
-``serve`` on a free loopback port, HTTP.
+``serve`` on a free loopback port, HTTP, and the data capture files SageMaker writes of the requests.
 
 Not part of the image (``.dockerignore`` leaves it out); importable with ``training_code/src`` on the path.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import io
@@ -19,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,7 +229,7 @@ def train_in_process(sagemaker_dir: SageMakerDir, *, on_log_line=None, **environ
 def run_in_process(
     command: str, opt_ml_root: Path, *, on_log_line=None, single_cpu: bool = True, **environ: str
 ) -> tuple[int, str]:
-    """Runs the container command ``train`` or ``evaluate`` in this process over ``opt_ml_root``, with these
+    """Runs a container command other than ``serve`` in this process over ``opt_ml_root``, with these
     environment variables; returns its exit status and log. Saves starting a Python and importing XGBoost, most of
     a small job's time.
 
@@ -251,7 +252,7 @@ def run_in_process(
         os.sched_setaffinity(0, {min(affinity)})
     try:
         with contextlib.redirect_stdout(log):
-            status = {"train": cli.train, "evaluate": cli.evaluate}[command]()
+            status = cli.COMMANDS[command]()
     finally:
         os.sched_setaffinity(0, affinity)
         for name, value in saved_environ.items():
@@ -372,3 +373,59 @@ def running_server(opt_ml_root: Path, log_path: Path, **environ: str) -> context
         OPT_ML_ROOT=str(opt_ml_root), SAGEMAKER_BIND_TO_PORT=str(port), SERVING_BIND_ADDRESS="127.0.0.1", **environ
     )
     return running(container_command("serve"), port, environment, log_path)
+
+
+# --- data capture --------------------------------------------------------------------------------
+
+
+def capture_encoding(content_type: str, capture_content_types: Mapping[str, Sequence[str]]) -> str:
+    """CSV or JSON for a media type of the endpoint config's CaptureContentTypeHeader (its CsvContentTypes and
+    JsonContentTypes), BASE64 for any other: how SageMaker encodes a captured body."""
+    media_type = content_type.split(";")[0].strip().lower()
+    for encoding, key in (("CSV", "CsvContentTypes"), ("JSON", "JsonContentTypes")):
+        if media_type in capture_content_types.get(key, ()):
+            return encoding
+    return "BASE64"
+
+
+def _captured_body(
+    body: bytes, content_type: str, mode: str, capture_content_types: Mapping[str, Sequence[str]]
+) -> dict:
+    encoding = capture_encoding(content_type, capture_content_types)
+    data = base64.b64encode(body).decode("ascii") if encoding == "BASE64" else body.decode("utf-8")
+    return {"observedContentType": content_type, "mode": mode, "data": data, "encoding": encoding}
+
+
+def capture_record(
+    request_body: bytes,
+    request_type: str,
+    response: HttpResponse,
+    *,
+    capture_content_types: Mapping[str, Sequence[str]],
+    event_id: str,
+    inference_time: str,
+    inference_id: str | None = None,
+) -> dict:
+    """The data capture record SageMaker writes for one request and the model server's response
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html)."""
+    metadata = {"eventId": event_id, **({"inferenceId": inference_id} if inference_id else {})}
+    return {
+        "captureData": {
+            "endpointInput": _captured_body(request_body, request_type, "INPUT", capture_content_types),
+            "endpointOutput": _captured_body(
+                response.body, response.headers["content-type"], "OUTPUT", capture_content_types
+            ),
+        },
+        "eventMetadata": {**metadata, "inferenceTime": inference_time},
+        "eventVersion": "0",
+    }
+
+
+def write_capture_file(root: Path, endpoint: str, variant: str, hour: str, records: Sequence[dict]) -> Path:
+    """``records`` as one capture file where SageMaker puts it: ``<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/``
+    (``hour`` is ``yyyy/mm/dd/hh``), one JSON document per line."""
+    folder = root / endpoint / variant / hour
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"00-00-000-{len(list(folder.iterdir())):08d}.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path

@@ -1,4 +1,4 @@
-"""The ``train`` and ``serve`` commands SageMaker runs (``docker run <image> train|serve``)."""
+"""The commands SageMaker runs: ``docker run <image> <command>``, with the commands of ``COMMANDS``."""
 
 from __future__ import annotations
 
@@ -102,9 +102,49 @@ def evaluate() -> int:
     return 0
 
 
+def _monitor(analysis: str) -> int:
+    """Runs one monitoring execution (a processing job a monitoring schedule starts); on failure writes the reason
+    where SageMaker reports a processing job's ExitMessage and exits 1."""
+    _configure_logging()
+    from tabular_xgboost.evaluation import exit_message_file
+    from tabular_xgboost.monitoring.contract import MonitoringJob, opt_ml_root
+    from tabular_xgboost.monitoring.data_quality import run_data_quality
+    from tabular_xgboost.monitoring.model_quality import run_model_quality
+
+    root = opt_ml_root()
+    try:
+        job = MonitoringJob.from_environment(os.environ, root)
+        {"data-quality": run_data_quality, "model-quality": run_model_quality}[analysis](job)
+    except UserError as error:
+        LOG.error("Monitoring failed: %s", error)
+        message = exit_message_file(SageMakerPaths(root))
+        message.parent.mkdir(parents=True, exist_ok=True)
+        message.write_text(_shorten(str(error)), encoding="utf-8")
+        return 1
+    return 0
+
+
+def monitor_data_quality() -> int:
+    """Compares the period's captured requests with the served model's baseline."""
+    return _monitor("data-quality")
+
+
+def monitor_model_quality() -> int:
+    """Computes the quality gate's metric over the period's captured predictions and uploaded labels."""
+    return _monitor("model-quality")
+
+
+COMMANDS = {
+    "train": train,
+    "serve": serve,
+    "evaluate": evaluate,
+    "monitor-data-quality": monitor_data_quality,
+    "monitor-model-quality": monitor_model_quality,
+}
+
+
 def main() -> int:
-    commands = {"train": train, "serve": serve, "evaluate": evaluate}
-    if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        print(f"usage: {sys.argv[0]} train|serve|evaluate", file=sys.stderr)
+    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
+        print(f"usage: {sys.argv[0]} {'|'.join(COMMANDS)}", file=sys.stderr)
         return 2
-    return commands[sys.argv[1]]()
+    return COMMANDS[sys.argv[1]]()
