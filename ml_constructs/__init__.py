@@ -26,6 +26,8 @@ _EXPORTS = {
     "PlatformDashboard": "ml_constructs.platform_dashboard",
     "PrivateNetwork": "ml_constructs.private_network",
     "QualityGate": "ml_constructs.training_pipeline_props",
+    "RegionBudget": "ml_constructs.region_budget",
+    "RegionBudgetProps": "ml_constructs.region_budget_props",
     "TrafficRouting": "ml_constructs.traffic_routing",
     "TrainingPipeline": "ml_constructs.training_pipeline",
     "TrainingPipelineProps": "ml_constructs.training_pipeline_props",
@@ -44,6 +46,8 @@ __all__ = [
     "PlatformDashboard",
     "PrivateNetwork",
     "QualityGate",
+    "RegionBudget",
+    "RegionBudgetProps",
     "TrafficRouting",
     "TrainingPipeline",
     "TrainingPipelineProps",
@@ -59,6 +63,8 @@ if TYPE_CHECKING:
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard
     from ml_constructs.private_network import PrivateNetwork
+    from ml_constructs.region_budget import RegionBudget
+    from ml_constructs.region_budget_props import RegionBudgetProps
     from ml_constructs.traffic_routing import TrafficRouting
     from ml_constructs.training_pipeline import TrainingPipeline
     from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps
