@@ -24,8 +24,10 @@ if moto.__version__ != MOTO_VERSION:
 
 def install() -> None:
     """Registers the missing CloudFormation types and applies the fixes and additions; call once, before serving."""
-    from rehearsal.emulator import fixes, operations, resources
+    from rehearsal.emulator import budgets, fixes, operations, resources
 
+    resources.REGISTERED += budgets.RESOURCE_TYPES  # they build on resources' base, so they are listed here
     resources.register()
     fixes.apply()
     operations.apply()
+    budgets.apply()

@@ -360,4 +360,5 @@ def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
         "AWS::EC2::SecurityGroupIngress",
         "AWS::EC2::SecurityGroupEgress",
         "AWS::CDK::Metadata",
+        "AWS::Budgets::Budget",  # rehearsal/tests/test_budgets.py
     }
