@@ -24,10 +24,12 @@ if moto.__version__ != MOTO_VERSION:
 
 def install() -> None:
     """Registers the missing CloudFormation types and applies the fixes and additions; call once, before serving."""
-    from rehearsal.emulator import budgets, fixes, operations, resources
+    from rehearsal.emulator import budgets, cost_explorer, fixes, operations, resources, training_jobs
 
     resources.REGISTERED += budgets.RESOURCE_TYPES  # they build on resources' base, so they are listed here
     resources.register()
     fixes.apply()
     operations.apply()
     budgets.apply()
+    cost_explorer.apply()
+    training_jobs.apply()  # after operations, whose pipeline stand-in it extends
