@@ -13,6 +13,7 @@ API or from a template) refuses, with every problem at once, what AWS Budgets re
 - An SNS subscriber is a topic of the budget's account that exists and that Budgets may publish to: its policy
   allows ``budgets.amazonaws.com`` sns:Publish, and, where a customer-managed key encrypts it, the key's policy
   allows that principal kms:GenerateDataKey and kms:Decrypt. (Conditions are not evaluated.)
+- moto has no DescribeSubscribersForNotification; it is added, so that a check can see where each notification goes.
 - BudgetName and NotificationsWithSubscribers are set on creation only: a change replaces the budget, which
   CloudFormation cannot do while the name stays the same.
 """
@@ -23,7 +24,9 @@ import json
 import re
 from typing import Any
 
+from moto.budgets.exceptions import NotFoundException
 from moto.budgets.models import BudgetsBackend, budgets_backends
+from moto.budgets.responses import BudgetsResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
 from moto.kms.models import kms_backends
@@ -280,4 +283,13 @@ def apply() -> None:
             raise InvalidParameter(problems)
         create(self, account_id=account_id, budget=budget, notifications=notifications)
 
+    def describe_subscribers_for_notification(self: BudgetsResponse) -> str:
+        budget = self.backend.budgets[self._get_param("AccountId")].get(self._get_param("BudgetName"))
+        wanted = _notification_key(self._get_param("Notification"))
+        for notification in budget.notifications if budget else []:
+            if _notification_key(notification.details) == wanted:
+                return json.dumps({"Subscribers": notification.subscribers})
+        raise NotFoundException("Unable to get subscribers: the budget or its notification doesn't exist.")
+
     BudgetsBackend.create_budget = create_budget
+    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification  # type: ignore[attr-defined]
