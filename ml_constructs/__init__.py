@@ -30,6 +30,8 @@ _EXPORTS = {
     "PlatformDashboard": "ml_constructs.platform_dashboard",
     "PrivateNetwork": "ml_constructs.private_network",
     "QualityGate": "ml_constructs.training_pipeline_props",
+    "RegionBudget": "ml_constructs.region_budget",
+    "RegionBudgetProps": "ml_constructs.region_budget_props",
     "ScheduledCapacity": "ml_constructs.model_endpoint_props",
     "TrafficShifting": "ml_constructs.traffic_shifting",
     "TrainingPipeline": "ml_constructs.training_pipeline",
@@ -53,6 +55,8 @@ __all__ = [
     "PlatformDashboard",
     "PrivateNetwork",
     "QualityGate",
+    "RegionBudget",
+    "RegionBudgetProps",
     "ScheduledCapacity",
     "TrafficShifting",
     "TrainingPipeline",
@@ -73,6 +77,8 @@ if TYPE_CHECKING:
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard
     from ml_constructs.private_network import PrivateNetwork
+    from ml_constructs.region_budget import RegionBudget
+    from ml_constructs.region_budget_props import RegionBudgetProps
     from ml_constructs.traffic_shifting import TrafficShifting
     from ml_constructs.training_pipeline import TrainingPipeline
     from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps

@@ -11,19 +11,22 @@ from constructs import Construct
 
 # Services that publish to the topic on their own behalf and so need the key policy's consent.
 _PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+_BUDGETS = "budgets.amazonaws.com"
 
 
 class AlertTopic(Construct):
     """A KMS-encrypted, TLS-only SNS topic that CloudWatch alarms and EventBridge rules publish to.
 
     :param key: encrypts messages at rest. The key's policy is extended so that CloudWatch and
-        EventBridge of this account can publish. Required.
+        EventBridge of this account can publish (and AWS Budgets, once ``allow_budget_notifications`` is called).
+        Required.
     :param email: address subscribed to the topic (it must confirm the subscription). Default: no subscription.
     """
 
     def __init__(self, scope: Construct, id: str, *, key: kms.IKey, email: str | None = None) -> None:
         super().__init__(scope, id)
         account = Stack.of(self).account
+        self._key = key
         self.topic: sns.ITopic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
         if email:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
@@ -44,6 +47,35 @@ class AlertTopic(Construct):
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
                 conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
+
+    def allow_budget_notifications(self) -> None:
+        """Lets AWS Budgets of this account publish to the topic and use its key, as the Budgets user guide's topic
+        policy states it ("Creating an Amazon SNS topic for budget notifications": aws:SourceAccount and an
+        aws:SourceArn of this account's budgets); SNS's guide on encrypted topics adds the key statement. Budgets
+        is global: its budgets' ARNs have no Region (arn:<partition>:budgets::<account>:budget/<name>)."""
+        stack = Stack.of(self)
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:budgets::{stack.account}:*"},
+        }
+        self._key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBudgetNotificationsOfThisAccount",
+                principals=[iam.ServicePrincipal(_BUDGETS)],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBudgetNotificationsOfThisAccount",
+                principals=[iam.ServicePrincipal(_BUDGETS)],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=conditions,
             )
         )
 

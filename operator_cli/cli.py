@@ -7,6 +7,7 @@
     mlp promote --region R
     mlp deploy --region R [-c key=value ...]
     mlp invoke --region R --file rows.csv|rows.json
+    mlp cost --region R
 
 Each Region's resources are found through its stacks' outputs. ``--project-dir`` names the
 platform's project (default: this checkout): its cdk.json lists the Regions and records promoted
@@ -16,13 +17,14 @@ models, and ``cdk`` runs there. Every problem is reported as one line on stderr 
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from operator_cli import commands
+from operator_cli import commands, costs
 from operator_cli.deploy import deploy
 from operator_cli.errors import OperatorError
 from operator_cli.project import CHECKOUT, Project
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     invoke = with_region("invoke", "send records to the Region's endpoint and print the predictions")
     invoke.add_argument("--file", type=Path, required=True, help="CSV rows (.csv) or JSON records (.json)")
+
+    with_region("cost", f"the Region's tagged costs of the last {costs.HISTORY_DAYS} days by service (Cost Explorer)")
     return parser
 
 
@@ -91,7 +95,8 @@ def status(project: Project, region: str | None, out: TextIO) -> None:
                 raise
             rows.append(commands.undeployed_status(name, error.stack))
             continue
-        rows.append(commands.region_status(aws, resources))
+        savings = costs.spot_savings(aws, resources, today=_today())
+        rows.append(commands.region_status(aws, resources) | {f"spot savings ({costs.HISTORY_DAYS} d)": savings})
     commands.print_table(rows, out)
 
 
@@ -116,7 +121,12 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
         execution_arn = commands.start_training(aws, resources, parameters=parameters)
         print(f"started {execution_arn}", file=out, flush=True)
         if args.wait:
-            commands.follow_execution(aws, execution_arn, out=out, poll_seconds=args.poll_seconds)
+            try:
+                commands.follow_execution(aws, execution_arn, out=out, poll_seconds=args.poll_seconds)
+            except OperatorError:
+                costs.print_training_times(aws, execution_arn, out=out)  # a failed execution's training is billed too
+                raise
+            costs.print_training_times(aws, execution_arn, out=out)
     elif args.command in ("approve", "reject"):
         commands.set_approval(aws, resources, approve=args.command == "approve", version=args.version, out=out)
     elif args.command == "promote":
@@ -128,6 +138,13 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
         deploy(project, aws, region, serving_only=False, context_args=context, out=out)
     elif args.command == "invoke":
         print(commands.invoke(aws, resources, args.file), file=out)
+    elif args.command == "cost":
+        costs.print_costs(aws, region, today=_today(), out=out)
+
+
+def _today() -> datetime.date:
+    """Today in UTC, the time zone of Cost Explorer's days and of SageMaker's times."""
+    return datetime.datetime.now(datetime.UTC).date()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,12 +22,14 @@ from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
 from ml_constructs.model_endpoint_props import NO_MODEL, ModelEndpointProps, ScheduledCapacity
 from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
 from ml_constructs.pipeline_definition import QualityMetric
+from ml_constructs.region_budget_props import RegionBudgetProps
 from ml_constructs.traffic_shifting import ShiftMode, TrafficShifting
 from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
 from platform_config.schedules import ScheduleTarget, schedule_problem
 from platform_contract.instance_types import InstanceUse, instance_type_problems
 from platform_contract.limits import LOG_RETENTION_DAYS, MAX_USER_TAGS
+from platform_contract.names import PLATFORM_TAG_KEY
 from platform_contract.problems import Problem
 
 
@@ -91,16 +93,18 @@ def _retention(value: int) -> int:
 def _tags(value: dict[str, str]) -> dict[str, str]:
     problems = []
     if len(value) > MAX_USER_TAGS:
-        problems.append(f"{len(value)} tags (at most {MAX_USER_TAGS}: AWS allows 50 per resource)")
+        problems.append(f"{len(value)} tags (at most {MAX_USER_TAGS}: AWS allows 50 per resource, the platform sets 1)")
     for key, text in value.items():
         if not 1 <= len(key) <= 128 or key.lower().startswith("aws:") or not _TAG_TEXT.match(key):
             problems.append(f"tag key '{key}'")
+        elif key == PLATFORM_TAG_KEY:
+            problems.append(f"tag key '{key}' (the platform's own: budgets and mlp cost select costs by it)")
         if len(text) > 256 or not _TAG_TEXT.match(text):
             problems.append(f"tag value '{text}' of '{key}'")
     if problems:
         raise _refuse(
             f"at most {MAX_USER_TAGS} tags; keys of 1-128 and values of 0-256 letters, digits, spaces and _.:/=+-@, "
-            "keys not starting with aws:",
+            f"keys not starting with aws: and other than {PLATFORM_TAG_KEY}",
             ", ".join(problems),
         )
     return value
@@ -348,6 +352,26 @@ class AlarmSettings(_Section):
         return self.alarms_props().problems()
 
 
+class CostSettings(_Section):
+    """The Region's monthly cost budget: ``RegionBudgetProps``'s fields, defaults and rules
+    (ml_constructs/region_budget_props.py). Without ``monthly_budget`` the Region has no budget."""
+
+    monthly_budget: float | None = None
+    """The month's budget of the Region's tagged costs. Default: none (no budget)."""
+    currency: str = RegionBudgetProps.currency
+    actual_alert_percentages: tuple[float, ...] = RegionBudgetProps.actual_alert_percentages
+    forecast_alert_percentages: tuple[float, ...] = RegionBudgetProps.forecast_alert_percentages
+
+    def budget_props(self) -> RegionBudgetProps | None:
+        if self.monthly_budget is None:
+            return None
+        return RegionBudgetProps(**self.model_dump())
+
+    def problems(self, context: Context) -> list[Problem]:
+        props = self.budget_props()
+        return props.problems() if props else []
+
+
 class RegionSettings(_Section):
     """Everything that can differ between Regions; the ``defaults`` block and each Region's overrides."""
 
@@ -361,6 +385,7 @@ class RegionSettings(_Section):
     training: TrainingSettings = TrainingSettings()
     serving: ServingSettings = ServingSettings()
     alarms: AlarmSettings = AlarmSettings()
+    cost: CostSettings = CostSettings()
 
     def problems(self, context: Context) -> list[Problem]:
         problems = []

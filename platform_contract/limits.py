@@ -8,6 +8,15 @@ LOG_RETENTION_DAYS = (
 
 MAX_TAGS_PER_RESOURCE = 50
 """AWS's limit of user tags on one resource (Tagging AWS resources, "Tag restrictions")."""
-PLATFORM_TAGS = 0
-"""Tags the platform adds to resources itself; the config's tags share the limit with them."""
+PLATFORM_TAGS = 1
+"""Tags the platform adds to resources itself (``names.PLATFORM_TAG_KEY``); the config's tags share the limit."""
 MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - PLATFORM_TAGS
+
+BUDGET_CURRENCIES = ("USD",)
+"""Units a COST budget's limit may be in: AWS Budgets and Cost Explorer report the costs of the commercial
+partition's accounts in USD (the Budgets API's Spend examples; CalculatedSpend comes back in USD), whatever currency
+the invoice is paid in, so a budget in any other unit compares amounts that never meet."""
+MAX_BUDGET_NOTIFICATIONS = 10
+"""Notifications one budget may have (AWS Budgets API reference, Notification: "up to ten notifications")."""
+MAX_BUDGET_NAME_LENGTH = 100
+"""Length of a budget's name (AWS Budgets API reference, Budget.BudgetName: 1-100, no ':' or '\\')."""

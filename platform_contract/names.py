@@ -28,6 +28,7 @@ class Output(StrEnum):
     ENDPOINT_CONFIG_NAME = "EndpointConfigName"
     VARIANT_NAME = "VariantName"
     DASHBOARD_NAME = "DashboardName"
+    BUDGET_NAME = "BudgetName"
 
 
 class PipelineParameter(StrEnum):
@@ -78,3 +79,9 @@ class MediaType(StrEnum):
 
 MEDIA_TYPE_BY_SUFFIX = {".csv": MediaType.CSV, ".json": MediaType.JSON}
 """How `mlp` tells a file's media type from its name."""
+
+
+PLATFORM_TAG_KEY = "ml-platform-stage"
+"""The cost-allocation tag every resource of a Region carries; its value is the Region's stage name
+(``platform_config.naming.stage_name``). The Region's budget and ``mlp cost`` select the Region's costs by it, once
+it is activated as a cost-allocation tag in the Billing console."""

@@ -22,6 +22,8 @@ INVENTORY_PATH = "/_rehearsal/inventory"
 PIPELINE_OUTCOMES_PATH = "/_rehearsal/sagemaker/pipeline-outcomes"
 MODEL_SERVERS_PATH = "/_rehearsal/sagemaker/model-servers"
 ENDPOINT_STATUS_PATH = "/_rehearsal/sagemaker/endpoint-status"
+TRAINING_TIMES_PATH = "/_rehearsal/sagemaker/training-times"
+COST_RECORDS_PATH = "/_rehearsal/ce/costs"
 
 
 class EmulatorRefused(RuntimeError):
@@ -80,6 +82,17 @@ class Emulator:
     def set_endpoint_status(self, region: str, endpoint_name: str, status: str) -> None:
         """Puts the endpoint in a status a real one passes through (the emulator's are InService at once)."""
         self._control(ENDPOINT_STATUS_PATH, {"region": region, "endpointName": endpoint_name, "status": status})
+
+    def queue_training_times(self, region: str, pipeline_name: str, *, training: int, billable: int) -> None:
+        """The training job of the pipeline's next execution trains ``training`` seconds and, if it is a spot job,
+        is billed for ``billable`` of them (rehearsal/emulator/training_jobs.py)."""
+        request = {"region": region, "pipelineName": pipeline_name}
+        self._control(TRAINING_TIMES_PATH, request | {"trainingSeconds": training, "billableSeconds": billable})
+
+    def record_costs(self, costs: list[dict[str, Any]]) -> None:
+        """Costs Cost Explorer reports: each a day (YYYY-MM-DD), service, amount in USD, region and resource tags
+        (rehearsal/emulator/cost_explorer.py)."""
+        self._control(COST_RECORDS_PATH, {"costs": costs})
 
     def _control(self, path: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path``, or POST ``request`` to it as JSON; the answer's JSON. Errors carry the emulator's message."""

@@ -2,7 +2,7 @@
 Region, each result checked through the AWS APIs, and each of its errors provoked once.
 
 upload-data → train --wait → (a version registered) → reject → train --wait, failing at the quality
-gate → train --wait → (a version registered) → status → approve → promote → invoke → status →
+gate → train --wait → (a version registered) → status → cost → approve → promote → invoke → status →
 train --wait → approve → promote while a rollback alarm is in ALARM (rolled back: exit 1 naming the
 alarm, cdk.json restored, the endpoint on the previous model) → promote again once the alarm is OK.
 ``mlp promote`` records the package in the rehearsal's cdk.json and deploys the Serving stack alone there,
@@ -16,6 +16,7 @@ execution ends and which real model server answers for the promoted model
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_cli import commands
-from platform_config.naming import stack_name
+from platform_config.naming import platform_tag, stack_name
 from platform_contract.names import Output, StackId
 from rehearsal.aws import Emulator
 from rehearsal.cdk import PROJECT_ROOT, Cdk
@@ -43,6 +44,11 @@ PROMOTE_SECONDS = 600
 LARGE_FILE_BYTES = commands.LARGE_FILE_BYTES + 1024 * 1024
 """Large enough for mlp to show the upload's progress."""
 DATA_SET = "churn"
+SPOT_TRAINING = (600, 180)
+"""Training and billable seconds of each spot training job: 70 % saved."""
+ON_DEMAND_TRAINING = (300, 300)
+COSTS = (("Amazon SageMaker", 41.5), ("Amazon Simple Storage Service", 2.25))
+"""The Region's tagged costs of one day in the last 30, as Cost Explorer reports them to mlp cost."""
 QUALITY_GATE_FAILURE = (
     "Quality gate: the model's auc on the test set is 0.61, which is below the threshold 0.75; "
     "the model was not registered."
@@ -241,7 +247,8 @@ class OperatorPhase:
         not_yet = self.mlp.fails("promote", "--region", self.region, saying="no approved model")
         self.record(not_yet, f"exit 1: {not_yet.stderr.strip()}")
         versions = f"v{_version(candidate)} PendingManualApproval, v{_version(rejected)} Rejected"
-        self.status(["Succeeded, Failed, Succeeded", versions])
+        self.status(["Succeeded, Failed, Succeeded", versions, "56 % of 0.4 h (3 jobs)"])
+        self.cost()
         self.approve(candidate)
         with serving(model.archive, self.workdir / "endpoint-instance") as model_server:
             self.emulator.serve_model(self.region, candidate, model_server)
@@ -296,13 +303,22 @@ class OperatorPhase:
             raise CheckFailed(f"`{run.command}` did not follow every step as it ran: it did not show {unseen}")
         return run, execution | {"Steps": steps}
 
+    def _training_times(self, run: MlpRun, expected: str) -> None:
+        """``train --wait`` ends with the training job's times and saving, as SageMaker reports them."""
+        last = run.stdout.strip().splitlines()[-1]
+        if not last.startswith("training job pipelines-") or expected not in last:
+            raise CheckFailed(f"`{run.command}` must end with its training job's times ({expected!r}): {last!r}")
+
     def train_and_register(self, data_uri: str, data_set: DataSet) -> tuple[str, TrainedModel]:
         self.emulator.queue_pipeline_outcome(
             self.region, self.pipeline, status="Succeeded", seconds_per_step=SECONDS_PER_STEP
         )
+        training, billable = SPOT_TRAINING
+        self.emulator.queue_training_times(self.region, self.pipeline, training=training, billable=billable)
         run, execution = self._train(data_uri)
         if execution["PipelineExecutionStatus"] != "Succeeded":
             raise CheckFailed(f"`{run.command}` exited 0 but the execution is {execution['PipelineExecutionStatus']}")
+        self._training_times(run, f"(spot, 1 instance(s)): {training} s training, {billable} s billable, 70 % saved")
         package, model = self.pipeline_stand_in.register(execution["PipelineExecutionArn"], data_set)
         status = self.sagemaker.describe_model_package(ModelPackageName=package)["ModelApprovalStatus"]
         if status != "PendingManualApproval":
@@ -320,10 +336,30 @@ class OperatorPhase:
             failure_reason=QUALITY_GATE_FAILURE,
             seconds_per_step=SECONDS_PER_STEP,
         )
+        training, billable = ON_DEMAND_TRAINING
+        self.emulator.queue_training_times(self.region, self.pipeline, training=training, billable=billable)
         run, execution = self._train(data_uri, "--no-spot", succeeds=False, saying=QUALITY_GATE_FAILURE)
+        self._training_times(run, f"(on-demand, 1 instance(s)): {training} s training, {billable} s billable, 0 %")
         if (execution["PipelineExecutionStatus"], execution.get("FailureReason")) != ("Failed", QUALITY_GATE_FAILURE):
             raise CheckFailed(f"`{run.command}` failed, but the execution is {execution['PipelineExecutionStatus']}")
         self.record(run, f"exit 1 at {gate}, printing the reason: {run.stderr.strip()}")
+
+    def cost(self) -> None:
+        """``mlp cost``: yesterday's costs of the Region's platform tag, by service, and nothing of another tag's."""
+        yesterday = (datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=1)).isoformat()
+        key, value = platform_tag(self.region)
+        recorded = [
+            {"day": yesterday, "service": service, "amount": amount, "region": self.region, "tags": {key: value}}
+            for service, amount in COSTS
+        ]
+        untagged = {"day": yesterday, "service": "Amazon SageMaker", "amount": 1000.0, "region": self.region}
+        self.emulator.record_costs([*recorded, untagged])
+        run = self.mlp.succeeds("cost", "--region", self.region)
+        lines = [line.split() for line in run.stdout.splitlines()]
+        total = f"{sum(amount for _, amount in COSTS):.2f}"
+        if lines[-1] != ["total", total, "USD"] or ["Amazon", "SageMaker", f"{COSTS[0][1]:.2f}", "USD"] not in lines:
+            raise CheckFailed(f"`{run.command}` must show {COSTS} and the total {total} USD:\n{run.stdout}")
+        self.record(run, f"{len(COSTS)} services tagged {key}={value}, total {total} USD")
 
     def _approval(self, package: str) -> str:
         return self.sagemaker.describe_model_package(ModelPackageName=package)["ModelApprovalStatus"]

@@ -5,13 +5,15 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
-from ml_constructs import AlertTopic, DataStore, ModelRegistry
+from ml_constructs import AlertTopic, DataStore, ModelRegistry, RegionBudget
 from platform_config import RegionConfig
+from platform_config.naming import platform_tag
 from platform_contract.names import Output
 
 
 class DataStack(Stack):
-    """Holds what must outlive every deployment: the key, the buckets, the alert topic and the model registry.
+    """Holds what must outlive every deployment: the key, the buckets, the alert topic and the model registry; and
+    the Region's budget, where one is configured, next to the topic it warns.
 
     Its resources are retained when the stack is deleted and their logical IDs never change.
     """
@@ -29,6 +31,13 @@ class DataStack(Stack):
         )
         self.alerts = AlertTopic(self, "Alerts", key=self.data_store.key, email=config.settings.alarm_email)
         self.registry = ModelRegistry(self, "ModelRegistry")
+        budget = config.settings.cost.budget_props()
+        self.budget: RegionBudget | None = None
+        if budget is not None:
+            self.budget = RegionBudget(
+                self, "MonthlyCost", props=budget, alerts=self.alerts, cost_tag=platform_tag(config.region)
+            )
+            CfnOutput(self, Output.BUDGET_NAME.value, value=self.budget.budget_name)
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
         CfnOutput(self, Output.DATA_BUCKET_NAME.value, value=self.data_store.bucket.bucket_name)
         CfnOutput(self, Output.KEY_ARN.value, value=self.data_store.key.key_arn)

@@ -6,6 +6,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from platform_config import RegionConfig
+from platform_config.naming import platform_tag
 from stacks.data_stack import DataStack
 from stacks.network_stack import NetworkStack
 from stacks.serving_stack import ServingStack
@@ -54,5 +55,7 @@ class RegionStage(Stage):
                 pipeline_name=self.training.pipeline.pipeline_name,
                 description=f"ML platform model serving ({config.region})",
             )
-        for key, value in sorted(config.settings.tags.items()):
+        # The platform's cost-allocation tag: the Region's budget and `mlp cost` select the Region's costs by it.
+        platform_key, platform_value = platform_tag(config.region)
+        for key, value in sorted({**config.settings.tags, platform_key: platform_value}.items()):
             Tags.of(self).add(key, value)

@@ -149,8 +149,11 @@ BAD_INPUTS: dict[str, BadInput] = {
     "tag key too long": BadInput("defaults.tags", {"k" * 129: "v"}, f"{D}.tags", "(tag key 'kkk"),
     "tag value too long": BadInput("defaults.tags", {"team": "v" * 257}, f"{D}.tags", "(tag value 'vvv"),
     "tag value with a bar": BadInput("defaults.tags", {"team": "a|b"}, f"{D}.tags", "(tag value 'a|b' of 'team')"),
-    "more than fifty tags": BadInput(
-        "defaults.tags", {f"t{i}": "x" for i in range(51)}, f"{D}.tags", "(51 tags (at most 50"
+    "more tags than the platform leaves": BadInput(
+        "defaults.tags", {f"t{i}": "x" for i in range(50)}, f"{D}.tags", "(50 tags (at most 49"
+    ),
+    "the platform's own tag key": BadInput(
+        "defaults.tags", {"ml-platform-stage": "mine"}, f"{D}.tags", "(tag key 'ml-platform-stage' (the platform's own"
     ),
     "log retention CloudWatch does not offer": BadInput(
         "defaults.log_retention_days", 42, f"{D}.log_retention_days", "42 is not allowed; allowed: a CloudWatch Logs"
@@ -637,6 +640,63 @@ BAD_INPUTS: dict[str, BadInput] = {
         "ranking",
         f"{D}.training.hyperparameters.task",
         "'ranking' is not allowed; allowed: one of classification, regression",
+    ),
+    "zero monthly budget": BadInput(
+        "regions.eu-west-1.cost.monthly_budget",
+        0,
+        f"{R0}.cost.monthly_budget",
+        "0.0 is not allowed; allowed: an amount above 0 in USD",
+    ),
+    "negative monthly budget": BadInput(
+        "defaults.cost.monthly_budget", -50, f"{D}.cost.monthly_budget", "-50.0 is not allowed; allowed: an amount"
+    ),
+    "monthly budget that is not a number": BadInput(
+        "defaults.cost.monthly_budget", "lots", f"{D}.cost.monthly_budget", "'lots' is not allowed; allowed: a valid"
+    ),
+    "budget currency AWS does not report costs in": BadInput(
+        "regions.eu-west-1.cost.currency",
+        "EUR",
+        f"{R0}.cost.currency",
+        "'EUR' is not allowed (AWS reports costs, and compares budgets with them, in USD); allowed: USD",
+        {"regions.eu-west-1.cost.monthly_budget": 100},
+    ),
+    "alert below one percent": BadInput(
+        "regions.eu-west-1.cost.actual_alert_percentages",
+        [0.5, 100],
+        f"{R0}.cost.actual_alert_percentages[0]",
+        "0.5 is not allowed; allowed: 1 to 1000 (percent of the budget)",
+        {"regions.eu-west-1.cost.monthly_budget": 100},
+    ),
+    "forecast alert above a thousand percent": BadInput(
+        "defaults.cost.forecast_alert_percentages",
+        [1500],
+        f"{D}.cost.forecast_alert_percentages[0]",
+        "1500.0 is not allowed; allowed: 1 to 1000",
+        {"defaults.cost.monthly_budget": 100},
+    ),
+    "alert threshold listed twice": BadInput(
+        "regions.eu-west-1.cost.actual_alert_percentages",
+        [80, 80],
+        f"{R0}.cost.actual_alert_percentages",
+        "80.0 is not allowed (listed twice; AWS refuses duplicates); allowed: each threshold once",
+        {"regions.eu-west-1.cost.monthly_budget": 100},
+    ),
+    "more alerts than a budget may have": BadInput(
+        "regions.eu-west-1.cost.actual_alert_percentages",
+        list(range(10, 110, 10)),
+        f"{R0}.cost.actual_alert_percentages",
+        "<11 thresholds in all> is not allowed; allowed: at most 10 actual and forecast thresholds together",
+        {"regions.eu-west-1.cost.monthly_budget": 100},
+    ),
+    "a budget no one hears of": BadInput(
+        "regions.eu-west-1.cost.forecast_alert_percentages",
+        [],
+        f"{R0}.cost.actual_alert_percentages",
+        "allowed: at least one alert threshold",
+        {"regions.eu-west-1.cost.monthly_budget": 100, "regions.eu-west-1.cost.actual_alert_percentages": []},
+    ),
+    "alert percentages that are not a list": BadInput(
+        "defaults.cost.actual_alert_percentages", 80, f"{D}.cost.actual_alert_percentages", "80 is not allowed"
     ),
     "a section that is not an object": BadInput(
         "defaults.serving", 5, f"{D}.serving", "5 is not allowed; allowed: a valid dictionary"

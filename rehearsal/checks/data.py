@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from platform_config.naming import platform_tag
+from platform_contract.names import Output
+from rehearsal.aws import ACCOUNT
 from rehearsal.checks.base import DeployedStack, Verifier
 
 
@@ -70,3 +73,26 @@ def verify(data: DeployedStack, stage: Mapping[str, DeployedStack], verify: Veri
     protocols = [s["Protocol"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]]
     verify.true("email" in protocols, "alert topic has an e-mail subscription")
     verify.true(key_arn in data.outputs.values(), "the Region's key ARN is published for the other stacks")
+    for logical_id, _ in data.of_type("AWS::Budgets::Budget"):
+        _verify_budget(data, data.physical_id(logical_id), topic, verify)
+
+
+def _verify_budget(data: DeployedStack, name: str, topic: str, verify: Verifier) -> None:
+    """The Region's budget exists under the name its output gives, and every notification reaches the topic."""
+    budgets = data.client("budgets")
+    verify.equal(data.outputs.get(Output.BUDGET_NAME), name, "the BudgetName output names the Region's budget")
+    described = budgets.describe_budget(AccountId=ACCOUNT, BudgetName=name)["Budget"]
+    verify.equal(described["BudgetType"], "COST", f"budget {name} is a cost budget")
+    key, value = platform_tag(data.region)
+    verify.equal(described.get("CostFilters"), {"TagKeyValue": [f"user:{key}${value}"]}, f"budget {name} filter")
+    notifications = budgets.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName=name)["Notifications"]
+    verify.true(bool(notifications), f"budget {name} has notifications")
+    for notification in notifications:
+        subscribers = budgets.describe_subscribers_for_notification(
+            AccountId=ACCOUNT, BudgetName=name, Notification=notification
+        )["Subscribers"]
+        verify.equal(
+            subscribers,
+            [{"SubscriptionType": "SNS", "Address": topic}],
+            f"budget {name} {notification['NotificationType']} {notification['Threshold']} % notifies the topic",
+        )

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from rehearsal.aws import ACCOUNT
 from rehearsal.checks.base import DeployedStack, Verifier
 
 UNCHECKED = frozenset({"AWS::CDK::Metadata"})
@@ -429,8 +430,33 @@ def _rule(stack: DeployedStack, name: str, properties: dict[str, Any], verify: V
         verify.equal(targets.get(target["Id"], {}).get("Arn"), target["Arn"], f"{what} target {target['Id']}")
 
 
+def _budget(stack: DeployedStack, name: str, properties: dict[str, Any], verify: Verifier, what: str) -> None:
+    budgets = stack.client("budgets")
+    expected = stack.resolve(properties)
+    data = expected["Budget"]
+    budget = budgets.describe_budget(AccountId=ACCOUNT, BudgetName=name)["Budget"]
+    for key in ("BudgetType", "TimeUnit", "CostFilters"):
+        verify.equal(budget.get(key), data.get(key), f"{what} {key}")
+    limit = budget["BudgetLimit"]
+    verify.equal(
+        (float(limit["Amount"]), limit["Unit"]),
+        (float(data["BudgetLimit"]["Amount"]), data["BudgetLimit"]["Unit"]),
+        f"{what} limit",
+    )
+    notifications = budgets.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName=name)["Notifications"]
+    verify.equal(
+        sorted((n["NotificationType"], n["ComparisonOperator"], float(n["Threshold"])) for n in notifications),
+        sorted(
+            (entry["NotificationType"], entry["ComparisonOperator"], float(entry["Threshold"]))
+            for entry in (n["Notification"] for n in expected.get("NotificationsWithSubscribers", []))
+        ),
+        f"{what} notifications",
+    )
+
+
 TYPE_CHECKS: dict[str, Callable[[DeployedStack, str, dict[str, Any], Verifier, str], None]] = {
     "AWS::KMS::Key": _kms_key,
+    "AWS::Budgets::Budget": _budget,
     "AWS::S3::Bucket": _bucket,
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::SNS::Topic": _topic,

@@ -24,9 +24,12 @@ if moto.__version__ != MOTO_VERSION:
 
 def install() -> None:
     """Registers the missing CloudFormation types and applies the fixes and additions; call once, before serving."""
-    from rehearsal.emulator import fixes, monitoring, operations, resources
+    from rehearsal.emulator import budgets, cost_explorer, fixes, monitoring, operations, resources, training_jobs
 
-    resources.register(*monitoring.TYPES)
+    resources.register(*monitoring.TYPES, *budgets.RESOURCE_TYPES)
     fixes.apply()
     operations.apply()
     monitoring.apply()
+    budgets.apply()
+    cost_explorer.apply()
+    training_jobs.apply()  # after operations, whose pipeline stand-in it extends

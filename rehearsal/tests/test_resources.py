@@ -364,4 +364,5 @@ def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
         "AWS::SageMaker::DataQualityJobDefinition",
         "AWS::SageMaker::ModelQualityJobDefinition",
         "AWS::SageMaker::MonitoringSchedule",
+        "AWS::Budgets::Budget",  # rehearsal/tests/test_budgets.py
     }
