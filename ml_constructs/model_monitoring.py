@@ -32,7 +32,7 @@ from ml_constructs.vpc_job_access import (
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.instance_types import InstanceType
-from platform_contract.names import DataPrefix, MonitoringMetric
+from platform_contract.names import DataPrefix, MonitoringMetric, Output, ProblemType
 from platform_contract.problems import raise_if_any
 
 # Monitoring schedule and job definition names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
@@ -163,6 +163,12 @@ class ModelMonitoring(Construct):
         self.props = props
         self.quality_gate = quality_gate
         self.endpoint = endpoint
+        self.ground_truth_uri = f"{data_store.prefix_uri(DataPrefix.GROUND_TRUTH)}{endpoint.endpoint_name}"
+        """Where the model-quality monitor reads labels, ``<uri>/yyyy/mm/dd/hh/*.jsonl``."""
+        self.problem_type = (
+            ProblemType.BINARY_CLASSIFICATION if quality_gate.metric in HIGHER_IS_BETTER else ProblemType.REGRESSION
+        )
+        """What the model-quality monitor holds the labels to."""
         subnets = select_subnets(vpc, vpc_subnets)
         parsed_type = InstanceType.parse(props.instance_type)
         has_instance_storage = bool(parsed_type and parsed_type.family.local_storage)
@@ -267,6 +273,19 @@ class ModelMonitoring(Construct):
                 alarm.add_ok_action(notify)
                 self.alarms[alarm_id] = alarm
 
+    def outputs(self) -> dict[Output, str]:
+        """What ``mlp`` finds the monitoring by: schedules, alarms and, with model quality, where labels go and what
+        they must be. Lists are comma-separated; an empty one is left out (an output needs a value)."""
+        outputs: dict[Output, str] = {}
+        if self.schedule_names:
+            outputs[Output.MONITORING_SCHEDULE_NAMES] = ",".join(self.schedule_names.values())
+        if self.alarms:
+            outputs[Output.MONITORING_ALARM_NAMES] = Fn.join(",", [alarm.alarm_name for alarm in self.alarms.values()])
+        if MODEL_QUALITY.id in self.schedules:
+            outputs[Output.GROUND_TRUTH_URI] = self.ground_truth_uri
+            outputs[Output.MODEL_QUALITY_PROBLEM_TYPE] = self.problem_type.value
+        return outputs
+
     def metric(self, monitor: Monitor, metric_name: str, statistic: str) -> cloudwatch.Metric:
         """A metric ``monitor``'s runs write, per run (period: the schedule's interval)."""
         return cloudwatch.Metric(
@@ -324,7 +343,7 @@ class ModelMonitoring(Construct):
             model_quality_app_specification=sagemaker.CfnModelQualityJobDefinition.ModelQualityAppSpecificationProperty(
                 image_uri=image.image_uri,
                 container_entrypoint=[MODEL_QUALITY.command],
-                problem_type="BinaryClassification" if gate.metric in HIGHER_IS_BETTER else "Regression",
+                problem_type=self.problem_type,
                 environment={
                     "quality_metric": gate.metric,
                     "quality_threshold": repr(gate.threshold),
@@ -334,7 +353,7 @@ class ModelMonitoring(Construct):
             model_quality_job_input=sagemaker.CfnModelQualityJobDefinition.ModelQualityJobInputProperty(
                 endpoint_input=endpoint_input,
                 ground_truth_s3_input=sagemaker.CfnModelQualityJobDefinition.MonitoringGroundTruthS3InputProperty(
-                    s3_uri=f"{data_store.prefix_uri(DataPrefix.GROUND_TRUTH)}{self.endpoint.endpoint_name}"
+                    s3_uri=self.ground_truth_uri
                 ),
             ),
             model_quality_job_output_config=output,

@@ -1,6 +1,7 @@
 """`mlp`: day-2 commands for the deployed platform, per Region.
 
     mlp upload-data --region R PATH
+    mlp ground-truth upload --region R FILE.jsonl
     mlp train --region R [--data URI] [--instance-type T] [--no-spot] [--wait]
     mlp status [--region R | --all]
     mlp approve|reject --region R [--version N]
@@ -24,7 +25,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from operator_cli import commands, costs
+from operator_cli import commands, costs, ground_truth
 from operator_cli.deploy import deploy
 from operator_cli.errors import OperatorError
 from operator_cli.project import CHECKOUT, Project
@@ -52,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     upload = with_region("upload-data", "upload a file or directory to the Region's datasets/ prefix")
     upload.add_argument("path", type=Path)
+
+    ground_truth = sub.add_parser("ground-truth", help="labels of captured requests for the model-quality monitor")
+    ground_truth_sub = ground_truth.add_subparsers(dest="action", required=True, metavar="ACTION")
+    labels = ground_truth_sub.add_parser(
+        "upload", help="check a JSON Lines file of labels whole, then upload it for the model-quality monitor"
+    )
+    labels.add_argument("--region", required=True, help="a Region configured in cdk.json")
+    labels.add_argument("file", type=Path)
 
     train = with_region("train", "start the Region's training pipeline")
     train.add_argument("--data", help="a folder of the Region's datasets/ prefix, s3://... (default: the pipeline's)")
@@ -110,6 +119,8 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     resources = find_resources(aws, region)
     if args.command == "upload-data":
         commands.upload_data(aws, resources, args.path, out=out)
+    elif args.command == "ground-truth":
+        ground_truth.upload_ground_truth(aws, resources, args.file, collected=_now(), out=out)
     elif args.command == "train":
         parameters: dict[str, str] = {}
         if args.data:
@@ -142,9 +153,13 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
         costs.print_costs(aws, region, today=_today(), out=out)
 
 
+def _now() -> datetime.datetime:
+    """Now in UTC, the time zone of Cost Explorer's days, of SageMaker's times and of its S3 hour folders."""
+    return datetime.datetime.now(datetime.UTC)
+
+
 def _today() -> datetime.date:
-    """Today in UTC, the time zone of Cost Explorer's days and of SageMaker's times."""
-    return datetime.datetime.now(datetime.UTC).date()
+    return _now().date()
 
 
 def main(argv: list[str] | None = None) -> int:

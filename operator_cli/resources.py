@@ -61,6 +61,10 @@ class RegionResources:
         return self.data[Output.DATA_BUCKET_NAME]
 
     @property
+    def key_arn(self) -> str:
+        return self.data[Output.KEY_ARN]
+
+    @property
     def alert_topic_arn(self) -> str:
         return self.data[Output.ALERT_TOPIC_ARN]
 

@@ -29,6 +29,14 @@ class Output(StrEnum):
     VARIANT_NAME = "VariantName"
     DASHBOARD_NAME = "DashboardName"
     BUDGET_NAME = "BudgetName"
+    MONITORING_SCHEDULE_NAMES = "MonitoringScheduleNames"
+    """The endpoint's monitoring schedules, comma-separated."""
+    MONITORING_ALARM_NAMES = "MonitoringAlarmNames"
+    """The drift and model-quality alarms, comma-separated."""
+    MODEL_QUALITY_PROBLEM_TYPE = "ModelQualityProblemType"
+    """What the model-quality monitor holds the labels to (a ``ProblemType``); absent without model quality."""
+    GROUND_TRUTH_URI = "GroundTruthUri"
+    """Where ``mlp ground-truth upload`` puts labels: the model-quality job's ground-truth input."""
 
 
 class PipelineParameter(StrEnum):
@@ -39,6 +47,15 @@ class PipelineParameter(StrEnum):
     TRAINING_INSTANCE_COUNT = "TrainingInstanceCount"
     USE_SPOT_INSTANCES = "UseSpotInstances"
     QUALITY_THRESHOLD = "QualityThreshold"
+
+
+class ProblemType(StrEnum):
+    """Model Monitor's problem types the model-quality monitor uses, and so the labels it accepts."""
+
+    BINARY_CLASSIFICATION = "BinaryClassification"
+    """Labels 0 or 1."""
+    REGRESSION = "Regression"
+    """Labels are numbers."""
 
 
 class DataPrefix(StrEnum):

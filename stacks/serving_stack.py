@@ -107,3 +107,6 @@ class ServingStack(Stack):
         CfnOutput(self, Output.ENDPOINT_CONFIG_NAME.value, value=self.endpoint.endpoint_config_name)
         CfnOutput(self, Output.VARIANT_NAME.value, value=self.endpoint.variant_name)
         CfnOutput(self, Output.DASHBOARD_NAME.value, value=self.dashboard.dashboard_name)
+        if self.monitoring:
+            for output, value in self.monitoring.outputs().items():
+                CfnOutput(self, output.value, value=value)

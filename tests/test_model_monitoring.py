@@ -11,7 +11,7 @@ import pytest
 
 from ml_constructs.model_monitoring import MONITOR_ALARMS
 from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
-from platform_contract.names import MonitoringMetric
+from platform_contract.names import MonitoringMetric, Output, ProblemType
 from tests.conftest import SERVING_REGION, SynthesizedPlatform, serving_context
 from tests.sagemaker_api import request_shape, shape_problems
 
@@ -122,6 +122,21 @@ def test_model_quality_holds_the_model_to_the_quality_gate_over_the_endpoints_gr
     assert "/ground-truth/" in str(properties["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"])
 
 
+def test_outputs_name_the_schedules_the_alarms_and_where_labels_go_for_mlp(template):
+    outputs = template["Outputs"]
+    schedules = of_type(template, "AWS::SageMaker::MonitoringSchedule").values()
+    assert outputs[Output.MONITORING_SCHEDULE_NAMES]["Value"] == ",".join(
+        schedule["Properties"]["MonitoringScheduleName"] for schedule in schedules
+    )
+    alarms = [{"Ref": key} for key in of_type(template, "AWS::CloudWatch::Alarm") if key.startswith("Monitoring")]
+    assert sorted(outputs[Output.MONITORING_ALARM_NAMES]["Value"]["Fn::Join"][1], key=str) == sorted(alarms, key=str)
+    (definition,) = of_type(template, "AWS::SageMaker::ModelQualityJobDefinition").values()
+    job_input = definition["Properties"]["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"]
+    assert outputs[Output.GROUND_TRUTH_URI]["Value"] == job_input
+    problem_type = definition["Properties"]["ModelQualityAppSpecification"]["ProblemType"]
+    assert outputs[Output.MODEL_QUALITY_PROBLEM_TYPE]["Value"] == problem_type == ProblemType.BINARY_CLASSIFICATION
+
+
 def test_schedules_run_hourly_with_names_within_63_characters(template):
     schedules = of_type(template, "AWS::SageMaker::MonitoringSchedule").values()
     for schedule in schedules:
@@ -202,6 +217,8 @@ def test_without_a_baseline_only_model_quality_is_monitored(platform):
     assert of_type(template, "AWS::SageMaker::DataQualityJobDefinition") == {}
     assert len(of_type(template, "AWS::SageMaker::ModelQualityJobDefinition")) == 1
     assert len(of_type(template, "AWS::SageMaker::MonitoringSchedule")) == 1
+    assert Output.MONITORING_SCHEDULE_NAMES in template["Outputs"]
+    assert Output.MONITORING_ALARM_NAMES in template["Outputs"]
 
 
 def test_bad_props_are_refused_all_at_once():
