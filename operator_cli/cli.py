@@ -25,7 +25,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from operator_cli import commands, costs, ground_truth
+from operator_cli import commands, costs, ground_truth, monitoring
 from operator_cli.deploy import deploy
 from operator_cli.errors import OperatorError
 from operator_cli.project import CHECKOUT, Project
@@ -105,7 +105,11 @@ def status(project: Project, region: str | None, out: TextIO) -> None:
             rows.append(commands.undeployed_status(name, error.stack))
             continue
         savings = costs.spot_savings(aws, resources, today=_today())
-        rows.append(commands.region_status(aws, resources) | {f"spot savings ({costs.HISTORY_DAYS} d)": savings})
+        rows.append(
+            commands.region_status(aws, resources)
+            | monitoring.monitoring_status(aws, resources)
+            | {f"spot savings ({costs.HISTORY_DAYS} d)": savings}
+        )
     commands.print_table(rows, out)
 
 

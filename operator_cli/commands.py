@@ -13,6 +13,7 @@ import boto3
 
 from operator_cli.deploy import RolledBack, deploy
 from operator_cli.errors import OperatorError
+from operator_cli.monitoring import package_baseline
 from operator_cli.project import Project
 from operator_cli.resources import RegionResources
 from platform_config.naming import stage_name
@@ -215,7 +216,9 @@ def latest_approved_package(aws: boto3.Session, resources: RegionResources) -> s
 
 
 def promote(project: Project, aws: boto3.Session, region: str, package_arn: str, *, out: TextIO) -> None:
-    """Records ``package_arn`` as the Region's model in the project's cdk.json, then deploys the Region's Serving
+    """Records ``package_arn`` as the Region's model in the project's cdk.json, with its data-quality baseline
+    (``serving.monitoring.baseline``, from DescribeModelPackage; a package without one leaves data-quality monitoring
+    off), then deploys the Region's Serving
     stack as ``make deploy`` deploys (operator_cli/deploy.py): gated, from cdk.json's settings, and checked.
 
     A failed deploy, or one SageMaker rolled back, restores cdk.json, which then again names what is served. After
@@ -223,8 +226,17 @@ def promote(project: Project, aws: boto3.Session, region: str, package_arn: str,
     promotion of the same model would find nothing to deploy; so the Serving stack is deployed again from the
     restored cdk.json (its own rollout is not checked: whichever way it ends, the previous model is served).
     """
-    previous = project.record_model_package(region, package_arn)
+    baseline = package_baseline(aws, package_arn)
+    previous = project.record_model_package(region, package_arn, baseline)
     print(f"recorded in {project.cdk_json}: {region} serving.model_package_arn = {package_arn}", file=out)
+    if baseline:
+        print(f"recorded its data-quality baseline: serving.monitoring.baseline = {baseline}", file=out)
+    else:
+        print(
+            f"{package_arn} has no data-quality baseline (DriftCheckBaselines.ModelDataQuality or "
+            "ModelMetrics.ModelDataQuality): data-quality monitoring stays off, model-quality monitoring runs",
+            file=out,
+        )
     try:
         deploy(project, aws, region, serving_only=True, out=out)
     except RolledBack as error:

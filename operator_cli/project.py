@@ -60,14 +60,20 @@ class Project:
             )
         return region
 
-    def record_model_package(self, region: str, package_arn: str) -> str:
+    def record_model_package(self, region: str, package_arn: str, baseline: dict[str, str] | None) -> str:
         """Makes ``package_arn`` the model the Region serves (``serving.model_package_arn`` of its entry, replacing
-        any ``model_data_url``); keys keep their order. Returns the previous text, for ``restore``."""
+        any ``model_data_url``) and ``baseline`` its data-quality baseline (``serving.monitoring.baseline``; None
+        removes the previous package's, since it describes another model); keys keep their order. Returns the
+        previous text, for ``restore``."""
         text, document = self._read()
         entry = next(entry for entry in self._region_entries(document) if entry["region"] == region)
         serving = entry.setdefault("serving", {})
         serving["model_package_arn"] = package_arn
         serving.pop("model_data_url", None)
+        if baseline is not None:
+            serving.setdefault("monitoring", {})["baseline"] = baseline
+        elif "baseline" in serving.get("monitoring", {}):
+            del serving["monitoring"]["baseline"]
         self._write(json.dumps(document, indent=2, ensure_ascii=False) + ("\n" if text.endswith("\n") else ""))
         return text
 

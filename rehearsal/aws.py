@@ -24,6 +24,7 @@ MODEL_SERVERS_PATH = "/_rehearsal/sagemaker/model-servers"
 ENDPOINT_STATUS_PATH = "/_rehearsal/sagemaker/endpoint-status"
 TRAINING_TIMES_PATH = "/_rehearsal/sagemaker/training-times"
 COST_RECORDS_PATH = "/_rehearsal/ce/costs"
+MONITORING_EXECUTIONS_PATH = "/_rehearsal/sagemaker/monitoring-executions"
 
 
 class EmulatorRefused(RuntimeError):
@@ -93,6 +94,12 @@ class Emulator:
         """Costs Cost Explorer reports: each a day (YYYY-MM-DD), service, amount in USD, region and resource tags
         (rehearsal/emulator/cost_explorer.py)."""
         self._control(COST_RECORDS_PATH, {"costs": costs})
+
+    def record_monitoring_execution(self, region: str, schedule_name: str, status: str, **more: str) -> None:
+        """Records an execution of a monitoring schedule, as SageMaker would after a run (rehearsal/emulator/
+        monitoring.py); ``more``: ScheduledTime, FailureReason, ProcessingJobArn."""
+        request = {"Region": region, "MonitoringScheduleName": schedule_name, "MonitoringExecutionStatus": status}
+        self._control(MONITORING_EXECUTIONS_PATH, request | more)
 
     def _control(self, path: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path``, or POST ``request`` to it as JSON; the answer's JSON. Errors carry the emulator's message."""

@@ -36,7 +36,7 @@ def _entry(document: dict, region: str) -> dict:
 
 def test_promoting_records_the_package_as_the_regions_model_and_changes_nothing_else(project: Project) -> None:
     before = _document(project)
-    project.record_model_package("us-east-1", PACKAGE)
+    project.record_model_package("us-east-1", PACKAGE, None)
     after = _document(project)
 
     _entry(before, "us-east-1")["serving"] = {"model_package_arn": PACKAGE}
@@ -55,12 +55,33 @@ def test_a_promoted_package_replaces_a_model_artifact(project: Project) -> None:
     _entry(document, "eu-west-1")["serving"] = {"model_data_url": "s3://bucket/models/m.tar.gz", "max_capacity": 4}
     project.cdk_json.write_text(json.dumps(document, indent=2) + "\n")
 
-    previous = project.record_model_package("eu-west-1", PACKAGE)
+    previous = project.record_model_package("eu-west-1", PACKAGE, None)
     assert _entry(_document(project), "eu-west-1")["serving"] == {"max_capacity": 4, "model_package_arn": PACKAGE}
     assert project.cdk_json.read_text().endswith("}\n")
 
     project.restore(previous)
     assert project.cdk_json.read_text() == json.dumps(document, indent=2) + "\n"
+
+
+def test_a_promoted_packages_baseline_is_recorded_with_it_and_goes_with_the_next_package(project: Project) -> None:
+    bucket = "s3://mlplatform-us-east-1-data-datastorebucket-ab12cd34ef56/datasets/churn/baseline"
+    baseline = {"statistics_uri": f"{bucket}/statistics.json", "constraints_uri": f"{bucket}/constraints.json"}
+    original = project.cdk_json.read_text()
+
+    previous = project.record_model_package("us-east-1", PACKAGE, baseline)
+    after = _document(project)
+    assert _entry(after, "us-east-1")["serving"] == {"model_package_arn": PACKAGE, "monitoring": {"baseline": baseline}}
+    config = load_platform_config(after["context"])
+    props = next(region for region in config.regions if region.region == "us-east-1").settings.serving.monitoring
+    recorded = props.props().baseline
+    assert recorded is not None, "the CDK app monitors data quality against the recorded baseline"
+    assert recorded.statistics_uri == baseline["statistics_uri"]
+
+    project.record_model_package("us-east-1", PACKAGE.replace("/7", "/8"), None)
+    assert _entry(_document(project), "us-east-1")["serving"]["monitoring"] == {}, "another model's baseline goes"
+
+    project.restore(previous)
+    assert project.cdk_json.read_text() == original
 
 
 def test_regions_are_checked_against_the_config(project: Project) -> None:

@@ -33,7 +33,6 @@ _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _SCHEDULE = re.compile(
     r"^(NOW|cron\(0 (\*|[01]?[0-9]|2[0-3]|([01]?[0-9]|2[0-3])/([1-9]|1[0-9]|2[0-4])) \? \* \* \*\))$"
 )
-MONITORING_EXECUTIONS_PATH = "sagemaker/monitoring-executions"
 _definitions: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 """(account, Region) -> job definition name -> {"type", "arn", "request", "created"}."""
 _schedules: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}

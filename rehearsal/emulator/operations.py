@@ -59,7 +59,7 @@ from moto.sagemaker.utils import get_pipeline_execution_from_arn, get_pipeline_f
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
 from platform_contract.instance_types import InstanceType
-from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, PIPELINE_OUTCOMES_PATH
+from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, MONITORING_EXECUTIONS_PATH, PIPELINE_OUTCOMES_PATH
 from rehearsal.emulator import monitoring
 
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
@@ -531,7 +531,7 @@ _CONTROL_HANDLERS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = 
     PIPELINE_OUTCOMES_PATH: _queue_outcome,
     MODEL_SERVERS_PATH: _register_model_server,
     ENDPOINT_STATUS_PATH: _set_endpoint_status,
-    monitoring.MONITORING_EXECUTIONS_PATH: monitoring.record_execution,
+    MONITORING_EXECUTIONS_PATH: monitoring.record_execution,
 }
 CONTROL_PATHS = frozenset(_CONTROL_HANDLERS)
 
