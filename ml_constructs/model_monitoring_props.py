@@ -23,6 +23,7 @@ _MAX_RUNTIME_SECONDS = 86400
 _MAX_VOLUME_SIZE_GB = 16384
 # CloudWatch metric names are at most 255 characters (PutMetricData, MetricDatum.MetricName).
 _METRIC_NAME_LENGTH = 255
+_MAX_RETRAIN_INTERVAL_HOURS = 24 * 90
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>\S+)$")
 
 
@@ -72,6 +73,10 @@ class ModelMonitoringProps:
     """Monitor the quality gate's metric over uploaded ground truth. Default: true."""
     baseline: MonitoringBaseline | None = None
     """Data quality runs only with a baseline. Default: none."""
+    retrain_on_alarm: bool = False
+    """Start the training pipeline when a drift or model-quality alarm goes into ALARM. Default: false."""
+    retrain_min_interval_hours: int = 24
+    """The least time between two starts of the pipeline on an alarm; any execution counts. Default: 24."""
 
     @property
     def period_seconds(self) -> int:
@@ -109,4 +114,14 @@ class ModelMonitoringProps:
             problems.append(Problem("drift_features", list(self.drift_features), "none without a baseline"))
         if self.baseline:
             problems += [problem.under("baseline") for problem in self.baseline.problems()]
+        if not 1 <= self.retrain_min_interval_hours <= _MAX_RETRAIN_INTERVAL_HOURS:
+            problems.append(
+                Problem(
+                    "retrain_min_interval_hours", self.retrain_min_interval_hours, f"1 to {_MAX_RETRAIN_INTERVAL_HOURS}"
+                )
+            )
+        if self.retrain_on_alarm and not (self.model_quality or self.drift_features):
+            problems.append(
+                Problem("retrain_on_alarm", True, "false unless an alarm can fire: model_quality or drift_features")
+            )
         return problems

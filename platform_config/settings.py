@@ -244,6 +244,8 @@ class MonitoringSettings(_Section):
     drift_threshold: float = ModelMonitoringProps.drift_threshold
     model_quality: bool = ModelMonitoringProps.model_quality
     baseline: MonitoringBaselineSettings | None = None
+    retrain_on_alarm: bool = ModelMonitoringProps.retrain_on_alarm
+    retrain_min_interval_hours: int = ModelMonitoringProps.retrain_min_interval_hours
 
     def props(self) -> ModelMonitoringProps:
         """The construct's props from these settings."""

@@ -52,7 +52,7 @@ class RegionStage(Stage):
                 data_store=self.data.data_store,
                 alerts=self.data.alerts,
                 network=self.network.network,
-                pipeline_name=self.training.pipeline.pipeline_name,
+                pipeline=self.training.pipeline,
                 description=f"ML platform model serving ({config.region})",
             )
         # The platform's cost-allocation tag: the Region's budget and `mlp cost` select the Region's costs by it.

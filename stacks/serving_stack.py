@@ -17,6 +17,8 @@ from ml_constructs import (
 )
 from ml_constructs.container_image import TRAINING_CODE_DIR
 from ml_constructs.log_retention import retention_days
+from ml_constructs.model_monitoring_retraining import AlarmRetraining
+from ml_constructs.training_pipeline import TrainingPipeline
 from ml_constructs.training_pipeline_props import QualityGate
 from platform_config import RegionConfig
 from platform_contract.names import Output
@@ -28,7 +30,8 @@ class ServingStack(Stack):
     Stateless: every resource can be replaced by a deployment. The Region's dashboard lives here, since a
     Region without a model has nothing to show on it.
 
-    :param pipeline_name: the Region's training pipeline, shown on the dashboard. Default: none.
+    :param pipeline: the Region's training pipeline, shown on the dashboard and retrained on monitoring alarms
+        (``serving.monitoring.retrain_on_alarm``). Default: none.
     """
 
     def __init__(
@@ -40,7 +43,7 @@ class ServingStack(Stack):
         data_store: IDataStore,
         alerts: AlertTopic,
         network: PrivateNetwork,
-        pipeline_name: str | None = None,
+        pipeline: TrainingPipeline | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
@@ -90,6 +93,21 @@ class ServingStack(Stack):
             if monitoring.enabled
             else None
         )
+        if self.monitoring and pipeline and monitoring.retrain_on_alarm:
+            AlarmRetraining(
+                self,
+                "RetrainOnAlarm",
+                alarms=list(self.monitoring.alarms.values()),
+                pipeline=pipeline,
+                min_interval_hours=monitoring.retrain_min_interval_hours,
+                key=data_store.key,
+                vpc=network.vpc,
+                vpc_subnets=network.subnets,
+                security_group=network.add_workload_security_group(
+                    self, "RetrainSecurityGroup", description="Retraining function: no ingress, HTTPS egress"
+                ),
+                log_retention=retention_days(config.settings.log_retention_days),
+            )
         self.dashboard = PlatformDashboard(
             self,
             "Dashboard",
@@ -99,7 +117,7 @@ class ServingStack(Stack):
                 *self.endpoint.rollback_alarms,
                 *(self.monitoring.alarms.values() if self.monitoring else ()),
             ],
-            pipeline_name=pipeline_name,
+            pipeline_name=pipeline.pipeline_name if pipeline else None,
         )
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
         CfnOutput(self, Output.ENDPOINT_NAME.value, value=self.endpoint.endpoint_name)
