@@ -1,4 +1,4 @@
-"""Runs the pipeline-definition generator (``pipeline_definition.py``) in a process of its own, offline, and
+"""Runs the pipeline-definition generator (``pipeline_steps/generator.py``) in a process of its own, offline, and
 caches what it writes.
 
 The SDK takes seconds to import and generating a definition with it costs more, so synth does it at most once
@@ -29,10 +29,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ml_constructs import pipeline_definition
-from ml_constructs.pipeline_definition import PipelineSpec
+from ml_constructs.pipeline_spec import PipelineSpec
+from ml_constructs.pipeline_steps import generator
+from ml_constructs.pipeline_steps.generator import PROJECT_ROOT, generator_sources
 
-GENERATOR = Path(pipeline_definition.__file__).resolve()
+GENERATOR = Path(generator.__file__).resolve()
 
 
 # The SDK needs some Region to start; every Region-specific value in the template is a placeholder, so
@@ -56,18 +57,18 @@ OFFLINE_ENVIRONMENT: Mapping[str, str] = {
 _GENERATOR_TIMEOUT_SECONDS = 300
 
 
-DEFINITION_CACHE = GENERATOR.parent.parent / ".cache" / "pipeline-definitions"
+DEFINITION_CACHE = PROJECT_ROOT / ".cache" / "pipeline-definitions"
 """Generated templates by content key, so that a synth whose training settings did not change skips the SDK."""
 
 
-def cache_key(spec: PipelineSpec) -> str:
-    """Changes whenever anything that shapes the template does: the spec, the generator, the contract package it
-    imports, the environment this module gives it, the SDK's version."""
-    sources = [GENERATOR, Path(__file__), *sorted(pipeline_definition.CONTRACT_DIR.glob("*.py"))]
+def cache_key(spec: PipelineSpec, root: Path = PROJECT_ROOT) -> str:
+    """Changes whenever anything that shapes the template does: the spec, every project file the generator imports
+    (``GENERATOR_SOURCES`` under ``root``), the environment this module gives it, the SDK's version."""
+    sources = [Path(__file__), *generator_sources(root)]
     content = "\n".join(
         [
             spec.to_json(),
-            *(f"{path.name}\n{path.read_text(encoding='utf-8')}" for path in sources),
+            *(f"{path.parent.name}/{path.name}\n{path.read_text(encoding='utf-8')}" for path in sources),
             importlib.metadata.version("sagemaker"),
         ]
     )

@@ -20,7 +20,7 @@ from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataPrefix, DataStore
 from ml_constructs.definition_process import PendingDefinition, request_definition
 from ml_constructs.model_registry import ModelRegistry
-from ml_constructs.pipeline_definition import DeployTimeValues, PipelineSpec, render_definition
+from ml_constructs.pipeline_spec import DeployTimeValues, PipelineSpec, render_definition
 from ml_constructs.training_pipeline_props import (
     TrainingPipelineProps,
     has_local_storage,
@@ -61,7 +61,7 @@ class TrainingPipeline(Construct):
     held-out test set and registers it for approval, with every job network-isolated in the private subnets
     and every volume and output encrypted with the Region's key.
 
-    Steps (the SageMaker Python SDK writes the definition during synth; see ``pipeline_definition``):
+    Steps (the SageMaker Python SDK writes the definition during synth; see ``pipeline_steps``):
 
     1. ``Train``: the image's ``train`` command with channels ``train`` and ``validation`` from
        ``<InputDataUri>train/`` and ``validation/``; managed spot training with checkpoints under

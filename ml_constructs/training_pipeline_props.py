@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ml_constructs.pipeline_definition import HIGHER_IS_BETTER, QUALITY_METRICS, QualityMetric
+from ml_constructs.pipeline_spec import HIGHER_IS_BETTER, QUALITY_METRICS, QualityMetric
 from platform_contract.instance_types import InstanceType, InstanceUse, allowed_instance_types
 from platform_contract.problems import Problem
 

@@ -29,7 +29,7 @@ from operator_cli.project import CHECKOUT, Project
 from operator_cli.resources import StackNotDeployed, find_resources, session
 from platform_contract.names import PipelineParameter
 
-# The training pipeline's parameters, as ml_constructs/pipeline_definition.py names them.
+# The training pipeline's parameters, as platform_contract.names names them for ml_constructs/pipeline_steps.
 
 
 def build_parser() -> argparse.ArgumentParser:

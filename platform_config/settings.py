@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from ml_constructs.pipeline_definition import QualityMetric
+from ml_constructs.pipeline_spec import QualityMetric
 from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
 from platform_config.schedules import ScheduleTarget, schedule_problem

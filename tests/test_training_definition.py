@@ -22,10 +22,11 @@ import pytest
 
 from app import build_platform
 from bench.synth import context_for
-from ml_constructs import definition_process, pipeline_definition, training_pipeline
+from ml_constructs import definition_process, training_pipeline
 from ml_constructs.definition_process import OFFLINE_ENVIRONMENT, PendingDefinition
 from ml_constructs.definition_process import request_definition as pending_definition
-from ml_constructs.pipeline_definition import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec
+from ml_constructs.pipeline_spec import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec
+from ml_constructs.pipeline_steps.generator import GENERATOR_SOURCES
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
 from platform_contract.instance_types import InstanceFamily, InstanceType
@@ -37,7 +38,7 @@ from tests.sagemaker_api import request_shape, shape_problems
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 PIPELINE_RESOURCE = "AWS::SageMaker::Pipeline"
-GENERATOR = PROJECT_ROOT / "ml_constructs" / "pipeline_definition.py"
+GENERATOR = PROJECT_ROOT / "ml_constructs" / "pipeline_steps" / "generator.py"
 
 # --- CloudFormation, as it will resolve the definition body ----------------------------------------------------
 
@@ -594,11 +595,17 @@ def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_rege
     assert not damaged.from_cache and damaged.result() == template
 
 
-def test_the_cache_key_covers_the_contract_the_generator_imports(tmp_path, monkeypatch):
-    contract = tmp_path / "platform_contract"
-    shutil.copytree(pipeline_definition.CONTRACT_DIR, contract)
-    monkeypatch.setattr(pipeline_definition, "CONTRACT_DIR", contract)
-    before = definition_process.cache_key(SPEC)
-    names = contract / "names.py"
-    names.write_text(names.read_text().replace('"InputDataUri"', '"InputData"'))
-    assert definition_process.cache_key(SPEC) != before
+def test_the_cache_key_covers_every_project_file_the_generator_imports(tmp_path):
+    for pattern in GENERATOR_SOURCES:
+        for source in PROJECT_ROOT.glob(pattern):
+            copy_of = tmp_path / source.relative_to(PROJECT_ROOT)
+            copy_of.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, copy_of)
+    before = definition_process.cache_key(SPEC, root=tmp_path)
+    assert before == definition_process.cache_key(SPEC), "the copy shapes the template as the project does"
+    for changed in ("platform_contract/names.py", "ml_constructs/pipeline_steps/train.py"):
+        path = tmp_path / changed
+        original = path.read_text()
+        path.write_text(original + "\n# changed\n")
+        assert definition_process.cache_key(SPEC, root=tmp_path) != before, changed
+        path.write_text(original)
