@@ -55,6 +55,7 @@ OFFLINE_ENVIRONMENT: Mapping[str, str] = {
     "PYTHONHASHSEED": "0",
 }
 _GENERATOR_TIMEOUT_SECONDS = 300
+_GENERATED_KEYS = {"definition", "spark_images"}
 
 
 DEFINITION_CACHE = PROJECT_ROOT / ".cache" / "pipeline-definitions"
@@ -76,16 +77,17 @@ def cache_key(spec: PipelineSpec, root: Path = PROJECT_ROOT) -> str:
 
 
 class PendingDefinition:
-    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it.
+    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it,
+    and ``spark_image(region)`` for AWS's Spark processing image in ``region``, which the generator resolves too.
 
     A generated template is cached under ``cache_dir`` (written atomically); the template is the same either way.
     """
 
     def __init__(self, spec: PipelineSpec, cache_dir: Path = DEFINITION_CACHE) -> None:
         self._cache_file = cache_dir / f"{cache_key(spec)}.json"
-        self._template: dict[str, Any] | None = self._cached()
+        self._generated: dict[str, Any] | None = self._cached()
         self._process = None
-        if self._template is None:
+        if self._generated is None:
             self._process = subprocess.Popen(
                 # -s: no user site-packages; -P: nothing next to this file shadows a library.
                 [sys.executable, "-s", "-P", str(GENERATOR), spec.to_json()],
@@ -102,12 +104,26 @@ class PendingDefinition:
 
     def _cached(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self._cache_file.read_text(encoding="utf-8"))
+            generated = json.loads(self._cache_file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return None  # absent or damaged: generate it again
+        return generated if isinstance(generated, dict) and set(generated) == _GENERATED_KEYS else None
 
     def result(self) -> dict[str, Any]:
-        if self._template is None:
+        return self._wait()["definition"]
+
+    def spark_image(self, region: str) -> str:
+        """The URI of AWS's Spark processing image in ``region``, as the SDK resolves it."""
+        images = self._wait()["spark_images"]
+        if region not in images:
+            raise ValueError(
+                f"The SageMaker Python SDK knows no Spark processing image for {region}; "
+                f"it lists one for {', '.join(images)}"
+            )
+        return images[region]
+
+    def _wait(self) -> dict[str, Any]:
+        if self._generated is None:
             assert self._process is not None  # started in __init__ whenever no template was cached
             try:
                 output, errors = self._process.communicate(timeout=_GENERATOR_TIMEOUT_SECONDS)
@@ -118,12 +134,13 @@ class PendingDefinition:
                 ) from None
             if self._process.returncode != 0:
                 raise RuntimeError(f"The SageMaker SDK could not write the pipeline definition:\n{errors}")
-            self._template = json.loads(output)
+            self._generated = json.loads(output)
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
             partial = self._cache_file.with_suffix(f".{os.getpid()}.tmp")
             partial.write_text(output, encoding="utf-8")
             partial.replace(self._cache_file)
-        return self._template
+        assert self._generated is not None
+        return self._generated
 
 
 @functools.cache

@@ -35,11 +35,35 @@ LABELS_LOCAL_PATH = "/opt/ml/processing/input/labels"
 EVALUATION_LOCAL_PATH = "/opt/ml/processing/evaluation"
 EVALUATION_REPORT = "evaluation.json"
 EVALUATE_ENTRYPOINT = ("evaluate",)
+# The Prepare step's code, as SageMaker downloads it onto every instance (the two channels PySparkProcessor uses).
+PREPARATION_PACKAGE_LOCAL_PATH = "/opt/ml/processing/input/py-files"
+PREPARATION_SCRIPT_LOCAL_PATH = "/opt/ml/processing/input/code"
+SPARK_SUBMIT = "smspark-submit"
+"""The entry point of AWS's Spark processing image: bootstraps YARN and HDFS on every host, runs spark-submit."""
+SPARK_VERSION = "3.5"
+"""AWS's Spark processing image the Prepare step runs on; data_preparation is written for PySpark 3.5."""
 
 
 def quality_report_path(metric: str) -> str:
     """JSON path of ``metric``'s value in the evaluation report, e.g. ``binary_classification_metrics.auc.value``."""
     return f"{REPORT_SECTIONS[metric]}.{metric}.value"
+
+
+@dataclass(frozen=True)
+class PreparationSpec:
+    """The Prepare step: data_preparation's Spark job on a processing cluster."""
+
+    dataset: str
+    """Default of the RawDataset parameter, and the folder under the raw input the job reads."""
+    arguments: tuple[str, ...]
+    """The job's arguments (``data_preparation.contract.job_arguments``): its settings, base64-encoded."""
+    instance_type: str
+    instance_count: int
+    """Instances of the one Spark cluster (YARN) the job runs on."""
+    volume_key: bool
+    """Whether the job names a volume key: not for types with local storage."""
+    volume_size_gb: int
+    max_runtime_seconds: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,10 @@ class PipelineSpec:
     """(name, regex) pairs SageMaker applies to the training log."""
     quality_metric: QualityMetric
     quality_threshold: float
+    preparation: PreparationSpec | None = None
+    """The Prepare step; without it the pipeline trains on InputDataUri only."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """Tags of every job and model an execution creates: SageMaker does not give them the pipeline's tags."""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -74,6 +102,10 @@ class PipelineSpec:
         for pairs in ("hyperparameters", "metric_definitions"):
             fields[pairs] = tuple(tuple(pair) for pair in fields[pairs])
         fields["training_instance_types"] = tuple(fields["training_instance_types"])
+        fields["tags"] = tuple(tuple(pair) for pair in fields["tags"])
+        if fields["preparation"] is not None:
+            preparation = fields["preparation"]
+            fields["preparation"] = PreparationSpec(**{**preparation, "arguments": tuple(preparation["arguments"])})
         return cls(**fields)
 
 
@@ -88,6 +120,14 @@ class DeployTimeValues:
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
     model_package_group_name: str
+    spark_image_uri: str
+    """AWS's Spark processing image in the Region (another account's repository)."""
+    code_bucket_name: str
+    """The bucket of the Prepare step's code: the CDK's file assets."""
+    preparation_package_key: str
+    """Object key of the data_preparation package (a zip for spark-submit's --py-files)."""
+    preparation_script_key: str
+    """Object key of the job script spark-submit runs."""
 
     def references(self) -> tuple[str, ...]:
         """Every value, lists flattened."""
@@ -105,6 +145,10 @@ PLACEHOLDERS = DeployTimeValues(
     subnet_ids=("subnet-deploy-time",),
     security_group_ids=("sg-deploy-time",),
     model_package_group_name="deploy-time-model-package-group",
+    spark_image_uri="000000000000.dkr.ecr.region.amazonaws.com/deploy-time-spark-image:latest",
+    code_bucket_name="deploy-time-code-bucket",
+    preparation_package_key="deploy-time-preparation-package.zip",
+    preparation_script_key="deploy-time-preparation-script.py",
 )
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import IResolvable, IResolveContext, RemovalPolicy, ResolutionTypeHint, Stack, Token
+from aws_cdk import (
+    IResolvable,
+    IResolveContext,
+    IStableStringProducer,
+    Lazy,
+    RemovalPolicy,
+    ResolutionTypeHint,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -16,11 +25,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from data_preparation import contract
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataPrefix, DataStore
 from ml_constructs.definition_process import PendingDefinition, request_definition
 from ml_constructs.model_registry import ModelRegistry
-from ml_constructs.pipeline_spec import DeployTimeValues, PipelineSpec, render_definition
+from ml_constructs.pipeline_spec import DeployTimeValues, PipelineSpec, PreparationSpec, render_definition
+from ml_constructs.preparation_code import PreparationCode
 from ml_constructs.training_pipeline_props import (
     TrainingPipelineProps,
     has_local_storage,
@@ -32,6 +43,7 @@ from ml_constructs.vpc_job_access import (
     select_subnets,
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
+from platform_contract.names import PipelineParameter
 from platform_contract.problems import Problem, raise_if_any
 
 # The log groups SageMaker writes job logs to; their names are fixed by SageMaker, one each per account and Region.
@@ -43,10 +55,12 @@ JOB_LOG_GROUPS = {
 # Jobs and models a pipeline execution creates are named pipelines-<execution>-<step>-<suffix>.
 PIPELINE_CREATED_NAMES = "pipelines-*"
 PIPELINE_METRICS_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
-# Between the instances of one job, nothing else: distributed training picks its TCP ports at run time, and
+# Between the instances of one job, nothing else: distributed training picks its TCP ports at run time, Spark's
+# processing cluster (YARN, HDFS, the driver, executors and shuffle) talks on fixed and random TCP ports between its
+# hosts (SageMaker developer guide, "Give SageMaker Processing Jobs Access to Resources in Your Amazon VPC"), and
 # inter-container traffic encryption is IPsec (IKE on UDP 500, then ESP).
 INTERNAL_JOB_TRAFFIC = (
-    (ec2.Port.all_tcp(), "Distributed training between the instances of one job"),
+    (ec2.Port.all_tcp(), "Distributed training and the Spark cluster of a processing job, between its instances"),
     (ec2.Port.udp(500), "IPsec key exchange of inter-container traffic encryption"),
     # Port.esp() adds port numbers that ESP does not have, which CloudFormation warns about.
     (
@@ -144,6 +158,17 @@ class TrainingPipeline(Construct):
         elif props.pipeline_name is None:
             problems += pipeline_name_problems(self.pipeline_name)
         raise_if_any(f"TrainingPipeline {self.node.path}", problems)
+        preparation = props.preparation
+        if preparation is not None and Token.is_unresolved(stack.region):
+            problems.append(
+                Problem(
+                    "preparation",
+                    "<token>",
+                    "a stack with a Region known at synth time",
+                    "AWS's Spark image differs by Region",
+                )
+            )
+            raise_if_any(f"TrainingPipeline {self.node.path}", problems)
         spec = PipelineSpec(
             instance_type=props.instance_type,
             training_instance_types=props.training_instance_types,
@@ -159,6 +184,18 @@ class TrainingPipeline(Construct):
             metric_definitions=tuple((definition.name, definition.regex) for definition in props.metric_definitions),
             quality_metric=props.quality_gate.metric,
             quality_threshold=props.quality_gate.threshold,
+            preparation=None
+            if preparation is None
+            else PreparationSpec(
+                dataset=preparation.settings.dataset,
+                arguments=tuple(contract.job_arguments(preparation.settings.to_mapping())),
+                instance_type=preparation.instance_type,
+                instance_count=preparation.instance_count,
+                volume_key=not has_local_storage(preparation.instance_type),
+                volume_size_gb=preparation.volume_size_gb,
+                max_runtime_seconds=preparation.max_runtime_seconds,
+            ),
+            tags=tuple(sorted(props.job_tags.items())),
         )
         # Started now, so that the SDK works in parallel with the rest of the app; collected at synthesis.
         definition = request_definition(spec)
@@ -189,6 +226,14 @@ class TrainingPipeline(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Training, evaluation and batch-transform jobs of {self.pipeline_name}",
         )
+        self.preparation_code: PreparationCode | None = None
+        spark_image_uri = ""
+        if preparation is not None:
+            self.preparation_code = PreparationCode(self, "PreparationCode")
+            # Known once the generator has resolved it; read at synthesis, like the definition.
+            region = stack.region
+            spark_image_uri = Lazy.string(_Later(lambda: definition.spark_image(region)))
+            self._grant_preparation(data_store, lambda: definition.spark_image(region))
         self._grant_execution(image, data_store, vpc, subnet_ids, security_group)
         self.pipeline_role = iam.Role(
             self,
@@ -198,6 +243,7 @@ class TrainingPipeline(Construct):
         )
         self._grant_orchestration(data_store)
 
+        code = self.preparation_code
         self.pipeline = sagemaker.CfnPipeline(
             self,
             "Resource",
@@ -216,6 +262,10 @@ class TrainingPipeline(Construct):
                             subnet_ids=tuple(subnet_ids),
                             security_group_ids=(security_group.security_group_id,),
                             model_package_group_name=self.model_package_group_name,
+                            spark_image_uri=spark_image_uri,
+                            code_bucket_name=code.package.s3_bucket_name if code else "",
+                            preparation_package_key=code.package.s3_object_key if code else "",
+                            preparation_script_key=code.script.s3_object_key if code else "",
                         ),
                     )
                 )
@@ -223,6 +273,14 @@ class TrainingPipeline(Construct):
         )
         # The pipeline's first execution must find its roles able to work and its registry in place.
         self.pipeline.node.add_dependency(self.pipeline_role, self.execution_role, registry.model_package_group)
+
+    @property
+    def scheduled_parameters(self) -> dict[str, str]:
+        """What a scheduled execution passes: the configured raw dataset, which it prepares (InputDataUri keeps its
+        empty default). Without preparation, none: the pipeline's defaults."""
+        if self.props.preparation is None:
+            return {}
+        return {PipelineParameter.RAW_DATASET.value: self.props.preparation.settings.dataset}
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` start executions of this pipeline."""
@@ -326,7 +384,9 @@ class TrainingPipeline(Construct):
                     f"/{prefix.value}*": f"Objects under the {prefix.value} prefix of the Region's bucket only; "
                     "their keys are generated per pipeline execution and job."
                     for prefix in (
+                        DataPrefix.RAW,
                         DataPrefix.DATASETS,
+                        DataPrefix.BASELINE,
                         DataPrefix.CHECKPOINTS,
                         DataPrefix.MODELS,
                         DataPrefix.EVALUATION,
@@ -334,6 +394,34 @@ class TrainingPipeline(Construct):
                 },
                 **NETWORK_INTERFACE_WILDCARD_REASONS,
             },
+        )
+
+    def _grant_preparation(self, data_store: DataStore, spark_image_uri: Callable[[], str]) -> None:
+        """The Prepare job: raw/ read, its outputs under datasets/ and baseline/ written, its code read, and AWS's
+        Spark image pulled from AWS's repository in the Region (another account's: that repository only)."""
+        role = self.execution_role
+        data_store.grant_read(role, DataPrefix.RAW)
+        data_store.grant_write(role, DataPrefix.DATASETS, DataPrefix.BASELINE)
+        assert self.preparation_code is not None
+        self.preparation_code.grant_read(role)
+        stack = Stack.of(self)
+
+        def repository_arn() -> str:
+            # <account>.dkr.ecr.<region>.<domain>/<repository>:<tag>
+            registry, _, path = spark_image_uri().partition("/")
+            return stack.format_arn(
+                service="ecr",
+                account=registry.split(".", 1)[0],
+                resource="repository",
+                resource_name=path.split(":", 1)[0],
+            )
+
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PullTheSparkImage",
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=[Lazy.string(_Later(repository_arn))],
+            )
         )
 
     def _grant_orchestration(self, data_store: DataStore) -> None:
@@ -390,6 +478,17 @@ class TrainingPipeline(Construct):
                 "Region's bucket only; their keys are generated per execution.",
             },
         )
+
+
+@jsii.implements(IStableStringProducer)
+class _Later:
+    """A value known at synthesis: what the definition generator writes meanwhile."""
+
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
 
 
 @jsii.implements(IResolvable)

@@ -34,6 +34,9 @@ class PipelineParameter(StrEnum):
     """Parameters of the training pipeline that an execution may set."""
 
     INPUT_DATA = "InputDataUri"
+    """A split dataset's folder under datasets/ (ending in /); empty (the default with preparation): prepare one."""
+    RAW_DATASET = "RawDataset"
+    """The folder under raw/ that the Prepare step reads; default: the configured dataset."""
     TRAINING_INSTANCE_TYPE = "TrainingInstanceType"
     TRAINING_INSTANCE_COUNT = "TrainingInstanceCount"
     USE_SPOT_INSTANCES = "UseSpotInstances"
@@ -43,14 +46,18 @@ class PipelineParameter(StrEnum):
 class DataPrefix(StrEnum):
     """The documented layout of the data bucket. Roles are granted prefixes, never the whole bucket."""
 
+    RAW = "raw/"
+    """Raw datasets, one folder each (CSV with a header row, or Parquet), that the Prepare step reads."""
     DATASETS = "datasets/"
-    """Training, validation and test data, uploaded by people or upstream jobs."""
+    """Split datasets (train/, validation/, test/, test-labels/): the Prepare step's, per execution, or uploaded."""
     CHECKPOINTS = "checkpoints/"
     """Spot-training checkpoints that an interrupted job resumes from."""
     MODELS = "models/"
     """Trained model artifacts (model.tar.gz)."""
     EVALUATION = "evaluation/"
     """Batch-transform output and evaluation reports of candidate models."""
+    BASELINE = "baseline/"
+    """Model Monitor baselines (statistics.json, constraints.json) of prepared datasets, per execution."""
     CAPTURE = "capture/"
     """Requests and responses captured by the endpoints."""
 

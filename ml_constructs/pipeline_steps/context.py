@@ -13,10 +13,17 @@ class StepContext:
     spec: PipelineSpec
     session: Any
     input_data: Any
+    """The InputDataUri parameter."""
     instance_type: Any
     instance_count: Any
     threshold: Any
     network: Any
+    data_root: Any
+    """Where the split dataset is that the steps read: InputDataUri, or the Prepare step's output."""
+    baseline_root: Any = None
+    """Where the Prepare step wrote the Model Monitor baseline; None when the steps read a given dataset."""
+    branch: str = ""
+    """Ends the name of every step built with this context, so that each branch's steps have names of their own."""
     values: DeployTimeValues = PLACEHOLDERS
 
     @property
@@ -24,10 +31,13 @@ class StepContext:
         return f"s3://{self.values.bucket_name}/"
 
     def dataset(self, folder: str) -> Any:
-        """``<InputDataUri><folder>/``."""
+        """``<data root><folder>/``: a folder of the split dataset."""
         from sagemaker.core.workflow.functions import Join
 
-        return Join(on="", values=[self.input_data, f"{folder}/"])
+        return Join(on="", values=[self.data_root, f"{folder}/"])
+
+    def name(self, step: str) -> str:
+        return f"{step}{self.branch}"
 
     def per_execution(self, prefix: str, suffix: str = "") -> Any:
         """``s3://<bucket>/<prefix><execution id>/<suffix>``."""

@@ -51,7 +51,7 @@ def evaluate_step(build: StepContext, capacity: str, prediction: Any) -> tuple[A
     )
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
     evaluation = ProcessingStep(
-        name=f"Evaluate{capacity}",
+        name=build.name(f"Evaluate{capacity}"),
         property_files=[report],
         step_args=evaluator.run(
             inputs=[

@@ -11,7 +11,7 @@ from platform_contract.names import DataPrefix, MediaType
 def model_step(build: StepContext, capacity: str, training: Any) -> Any:
     from sagemaker.mlops.workflow.model_step import ModelStep
 
-    return ModelStep(name=f"CreateModel{capacity}", step_args=build.model_builder(training).build())
+    return ModelStep(name=build.name(f"CreateModel{capacity}"), step_args=build.model_builder(training).build())
 
 
 def predict_step(build: StepContext, capacity: str, model: Any) -> Any:
@@ -31,7 +31,7 @@ def predict_step(build: StepContext, capacity: str, model: Any) -> Any:
         sagemaker_session=build.session,
     )
     return TransformStep(
-        name=f"PredictTestSet{capacity}",
+        name=build.name(f"PredictTestSet{capacity}"),
         step_args=transformer.transform(
             data=build.dataset("test"), content_type=MediaType.CSV.value, split_type="Line"
         ),

@@ -53,7 +53,7 @@ def train_step(build: StepContext, capacity: str, spot: bool) -> Any:
         [MetricDefinition(name=name, regex=regex) for name, regex in spec.metric_definitions]
     )
     return TrainingStep(
-        name=f"Train{capacity}",
+        name=build.name(f"Train{capacity}"),
         step_args=trainer.train(
             input_data_config=[
                 InputData(channel_name="train", data_source=build.dataset("train")),
