@@ -77,10 +77,15 @@ class TrainingPipeline(Construct):
 
     Steps (the SageMaker Python SDK writes the definition during synth; see ``pipeline_steps``):
 
-    1. ``Train``: the image's ``train`` command with channels ``train`` and ``validation`` from
-       ``<InputDataUri>train/`` and ``validation/``; managed spot training with checkpoints under
+    0. ``Prepare`` (with ``props.preparation``): data_preparation's Spark job on AWS's Spark processing image of the
+       Region, on a cluster of ``preparation.instance_count`` instances, reads ``raw/<RawDataset>/``, checks its
+       quality, and writes a split dataset to ``datasets/<execution>/`` and its Model Monitor baseline to
+       ``baseline/<execution>/``; the steps below read that dataset. An execution that gives ``InputDataUri`` skips
+       it: the same steps, named ``…GivenData``, read that folder instead.
+    1. ``Train``: the image's ``train`` command with channels ``train`` and ``validation`` from the dataset's
+       ``train/`` and ``validation/``; managed spot training with checkpoints under
        ``checkpoints/<execution>/`` (``/opt/ml/checkpoints`` in the container); artifacts to ``models/``.
-    2. ``CreateModel`` and ``PredictTestSet``: a batch transform of ``<InputDataUri>test/`` (CSV rows of
+    2. ``CreateModel`` and ``PredictTestSet``: a batch transform of the dataset's ``test/`` (CSV rows of
        features without a header, in training order, as the endpoint takes them) to
        ``evaluation/<execution>/predictions/`` (one ``<file>.out`` per input file, one prediction per line).
     3. ``Evaluate``: a processing job running the image with entrypoint ``evaluate``. Contract with the
@@ -92,14 +97,16 @@ class TrainingPipeline(Construct):
        training report does; it is uploaded to ``evaluation/<execution>/report/``.
     4. ``QualityGate``: the gate's metric from that report against the QualityThreshold parameter; a model that
        passes is registered in the model package group as PendingManualApproval with the report as its model
-       quality metrics, one that fails ends the execution with a Fail step that gives both numbers.
+       quality metrics (and Prepare's baseline as its data quality metrics and drift-check baselines), one that
+       fails ends the execution with a Fail step that gives both numbers.
 
-    Pipeline parameters: ``InputDataUri`` (an ``s3://`` folder under ``datasets/`` ending in ``/``; default
-    the bucket's ``datasets/``), ``TrainingInstanceType``, ``TrainingInstanceCount``, ``UseSpotInstances`` and
-    ``QualityThreshold`` (defaults from the props). SageMaker's API cannot switch spot training with a
-    parameter inside one training step (it requires MaxWaitTimeInSeconds with spot and rejects it without),
-    so ``UseSpotInstances`` chooses between two identical branches, one per capacity type (step names end
-    in ``Spot`` and ``OnDemand``).
+    Every job and model carries ``props.job_tags``. Pipeline parameters: ``RawDataset`` (with preparation; default its
+    dataset), ``InputDataUri`` (an ``s3://`` folder under ``datasets/`` ending in ``/``; default empty with preparation,
+    which prepares, else the bucket's ``datasets/``), ``TrainingInstanceType``, ``TrainingInstanceCount``,
+    ``UseSpotInstances`` and ``QualityThreshold`` (defaults from the props). SageMaker's API cannot switch spot training
+    with a parameter inside one training step (it requires MaxWaitTimeInSeconds with spot and rejects it without), so
+    ``UseSpotInstances`` chooses between two identical branches, one per capacity type (step names end in ``Spot`` and
+    ``OnDemand``).
 
     Two roles: the pipeline role only orchestrates (creates the jobs, the model and the model package, reads
     the evaluation report, passes the execution role to SageMaker); the execution role is what the jobs and
