@@ -294,7 +294,8 @@ class OperatorPhase:
         not_yet = self.mlp.fails("promote", "--region", self.region, saying="no approved model")
         self.record(not_yet, f"exit 1: {not_yet.stderr.strip()}")
         versions = f"v{_version(candidate)} PendingManualApproval, v{_version(rejected)} Rejected"
-        self.status(["Succeeded, Failed, Succeeded", versions])
+        # Newest first: the candidate, the execution Prepare refused, the one the quality gate refused.
+        self.status(["Succeeded, Failed, Failed", versions])
         self.approve(candidate)
         with serving(model.archive, self.workdir / "endpoint-instance") as model_server:
             self.emulator.serve_model(self.region, candidate, model_server)
