@@ -44,6 +44,11 @@ BASELINE_OUTPUT_ARGUMENT = "--baseline-output"
 STAGING_ARGUMENT = "--staging"
 FAILURE_MESSAGE_ARGUMENT = "--failure-message-file"
 
+MAX_ARGUMENT_LENGTH = 256
+"""CreateProcessingJob takes container arguments of at most 256 characters each (AppSpecification.ContainerArguments,
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AppSpecification.html), so the encoded settings are
+passed as consecutive pieces of that length after --settings-base64."""
+
 
 def encode_settings(settings: Mapping[str, Any]) -> str:
     """The settings as the value of --settings-base64.
@@ -61,5 +66,8 @@ def decode_settings(value: str) -> Any:
 
 
 def job_arguments(settings: Mapping[str, Any]) -> list[str]:
-    """The arguments the pipeline step passes; every path takes its container default."""
-    return [SETTINGS_BASE64_ARGUMENT, encode_settings(settings)]
+    """The arguments the pipeline step passes; every path takes its container default. The encoded settings come
+    in pieces of at most ``MAX_ARGUMENT_LENGTH`` characters, which the job joins again."""
+    encoded = encode_settings(settings)
+    pieces = [encoded[start : start + MAX_ARGUMENT_LENGTH] for start in range(0, len(encoded), MAX_ARGUMENT_LENGTH)]
+    return [SETTINGS_BASE64_ARGUMENT, *pieces]

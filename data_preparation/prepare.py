@@ -222,7 +222,11 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     defaults = JobPaths()
     parser = argparse.ArgumentParser(prog="prepare", description=__doc__.splitlines()[0])
     settings = parser.add_mutually_exclusive_group(required=True)
-    settings.add_argument(contract.SETTINGS_BASE64_ARGUMENT, help="the settings as URL-safe base64 of JSON")
+    settings.add_argument(
+        contract.SETTINGS_BASE64_ARGUMENT,
+        nargs="+",
+        help="the settings as URL-safe base64 of JSON, in one or more pieces that are joined",
+    )
     settings.add_argument(contract.SETTINGS_FILE_ARGUMENT, type=Path, help="a JSON file with the settings")
     parser.add_argument(contract.INPUT_ARGUMENT, default=defaults.raw_input, help="raw/ (default: %(default)s)")
     parser.add_argument(contract.DATASETS_OUTPUT_ARGUMENT, type=Path, default=defaults.datasets_output)
@@ -242,7 +246,7 @@ def _load_settings(arguments: argparse.Namespace) -> PreparationSettings:
     else:
         key = contract.SETTINGS_BASE64_ARGUMENT
         try:
-            data = contract.decode_settings(arguments.settings_base64)
+            data = contract.decode_settings("".join(arguments.settings_base64))
         except ValueError as error:
             raise PreparationError([Problem(key, f"cannot be read: {error}", "URL-safe base64 of JSON")]) from None
     return PreparationSettings.from_mapping(data, key=key)

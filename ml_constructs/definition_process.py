@@ -1,4 +1,4 @@
-"""Runs the pipeline-definition generator (``pipeline_definition.py``) in a process of its own, offline, and
+"""Runs the pipeline-definition generator (``pipeline_steps/generator.py``) in a process of its own, offline, and
 caches what it writes.
 
 The SDK takes seconds to import and generating a definition with it costs more, so synth does it at most once
@@ -29,10 +29,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ml_constructs import pipeline_definition
-from ml_constructs.pipeline_definition import PipelineSpec
+from ml_constructs.pipeline_spec import PipelineSpec
+from ml_constructs.pipeline_steps import generator
+from ml_constructs.pipeline_steps.generator import PROJECT_ROOT, generator_sources
 
-GENERATOR = Path(pipeline_definition.__file__).resolve()
+GENERATOR = Path(generator.__file__).resolve()
 
 
 # The SDK needs some Region to start; every Region-specific value in the template is a placeholder, so
@@ -54,20 +55,21 @@ OFFLINE_ENVIRONMENT: Mapping[str, str] = {
     "PYTHONHASHSEED": "0",
 }
 _GENERATOR_TIMEOUT_SECONDS = 300
+_GENERATED_KEYS = {"definition", "spark_images"}
 
 
-DEFINITION_CACHE = GENERATOR.parent.parent / ".cache" / "pipeline-definitions"
+DEFINITION_CACHE = PROJECT_ROOT / ".cache" / "pipeline-definitions"
 """Generated templates by content key, so that a synth whose training settings did not change skips the SDK."""
 
 
-def cache_key(spec: PipelineSpec) -> str:
-    """Changes whenever anything that shapes the template does: the spec, the generator, the contract package it
-    imports, the environment this module gives it, the SDK's version."""
-    sources = [GENERATOR, Path(__file__), *sorted(pipeline_definition.CONTRACT_DIR.glob("*.py"))]
+def cache_key(spec: PipelineSpec, root: Path = PROJECT_ROOT) -> str:
+    """Changes whenever anything that shapes the template does: the spec, every project file the generator imports
+    (``GENERATOR_SOURCES`` under ``root``), the environment this module gives it, the SDK's version."""
+    sources = [Path(__file__), *generator_sources(root)]
     content = "\n".join(
         [
             spec.to_json(),
-            *(f"{path.name}\n{path.read_text(encoding='utf-8')}" for path in sources),
+            *(f"{path.parent.name}/{path.name}\n{path.read_text(encoding='utf-8')}" for path in sources),
             importlib.metadata.version("sagemaker"),
         ]
     )
@@ -75,16 +77,17 @@ def cache_key(spec: PipelineSpec) -> str:
 
 
 class PendingDefinition:
-    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it.
+    """A definition template from the cache, or being generated in a separate process; ``result()`` waits for it,
+    and ``spark_image(region)`` for AWS's Spark processing image in ``region``, which the generator resolves too.
 
     A generated template is cached under ``cache_dir`` (written atomically); the template is the same either way.
     """
 
     def __init__(self, spec: PipelineSpec, cache_dir: Path = DEFINITION_CACHE) -> None:
         self._cache_file = cache_dir / f"{cache_key(spec)}.json"
-        self._template: dict[str, Any] | None = self._cached()
+        self._generated: dict[str, Any] | None = self._cached()
         self._process = None
-        if self._template is None:
+        if self._generated is None:
             self._process = subprocess.Popen(
                 # -s: no user site-packages; -P: nothing next to this file shadows a library.
                 [sys.executable, "-s", "-P", str(GENERATOR), spec.to_json()],
@@ -101,12 +104,26 @@ class PendingDefinition:
 
     def _cached(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self._cache_file.read_text(encoding="utf-8"))
+            generated = json.loads(self._cache_file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return None  # absent or damaged: generate it again
+        return generated if isinstance(generated, dict) and set(generated) == _GENERATED_KEYS else None
 
     def result(self) -> dict[str, Any]:
-        if self._template is None:
+        return self._wait()["definition"]
+
+    def spark_image(self, region: str) -> str:
+        """The URI of AWS's Spark processing image in ``region``, as the SDK resolves it."""
+        images = self._wait()["spark_images"]
+        if region not in images:
+            raise ValueError(
+                f"The SageMaker Python SDK knows no Spark processing image for {region}; "
+                f"it lists one for {', '.join(images)}"
+            )
+        return images[region]
+
+    def _wait(self) -> dict[str, Any]:
+        if self._generated is None:
             assert self._process is not None  # started in __init__ whenever no template was cached
             try:
                 output, errors = self._process.communicate(timeout=_GENERATOR_TIMEOUT_SECONDS)
@@ -117,12 +134,13 @@ class PendingDefinition:
                 ) from None
             if self._process.returncode != 0:
                 raise RuntimeError(f"The SageMaker SDK could not write the pipeline definition:\n{errors}")
-            self._template = json.loads(output)
+            self._generated = json.loads(output)
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
             partial = self._cache_file.with_suffix(f".{os.getpid()}.tmp")
             partial.write_text(output, encoding="utf-8")
             partial.replace(self._cache_file)
-        return self._template
+        assert self._generated is not None
+        return self._generated
 
 
 @functools.cache

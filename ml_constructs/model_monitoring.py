@@ -22,7 +22,7 @@ from ml_constructs.container_image import ContainerImage, ContainerImageConfig
 from ml_constructs.data_store import IDataStore
 from ml_constructs.model_endpoint import ModelEndpoint
 from ml_constructs.model_monitoring_props import ModelMonitoringProps
-from ml_constructs.pipeline_definition import HIGHER_IS_BETTER
+from ml_constructs.pipeline_spec import HIGHER_IS_BETTER
 from ml_constructs.training_pipeline import JOB_LOG_GROUPS
 from ml_constructs.training_pipeline_props import QualityGate
 from ml_constructs.vpc_job_access import (

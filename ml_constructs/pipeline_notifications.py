@@ -16,13 +16,15 @@ from ml_constructs.training_pipeline import TrainingPipeline
 SAGEMAKER_EVENT_SOURCE = "aws.sagemaker"
 PIPELINE_EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 TRAINING_JOB_STATE_CHANGE = "SageMaker Training Job State Change"
+PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 
 class PipelineNotifications(Construct):
     """EventBridge rules that publish to ``topic`` when an execution of ``pipeline`` fails, when one of its
-    training jobs fails and when it registers a model that waits for approval; and, given a schedule, a rule
-    that starts the pipeline with its default parameters.
+    training or processing jobs fails (with the job's FailureReason: for the Prepare step, every data-quality
+    violation) and when it registers a model that waits for approval; and, given a schedule, a rule that starts
+    the pipeline with its default parameters but the configured raw dataset (``scheduled_parameters``).
 
     EventBridge publishes with a role of its own (sns:Publish on the topic, the topic's key through SNS), so
     the topic's resource policy stays as its stack defines it. The schedule's role may only start this
@@ -94,6 +96,14 @@ class PipelineNotifications(Construct):
             f"Training job {field('$.detail.TrainingJobName')} of {pipeline.pipeline_name} in {region} failed: "
             f"{field('$.detail.FailureReason')}",
         )
+        self.processing_job_failed = notify(
+            "ProcessingJobFailed",
+            f"A processing job (Prepare, Evaluate) of {pipeline.pipeline_name} failed",
+            PROCESSING_JOB_STATE_CHANGE,
+            {"RoleArn": [pipeline.execution_role.role_arn], "ProcessingJobStatus": ["Failed"]},
+            f"Processing job {field('$.detail.ProcessingJobName')} of {pipeline.pipeline_name} in {region} failed: "
+            f"{field('$.detail.FailureReason')}",
+        )
         self.model_registered = notify(
             "ModelRegistered",
             f"{pipeline.pipeline_name} registered a model that waits for approval",
@@ -119,10 +129,19 @@ class PipelineNotifications(Construct):
             self.schedule = events.Rule(
                 self,
                 "RetrainSchedule",
-                description=f"Starts {pipeline.pipeline_name} with its default parameters",
+                description=f"Starts {pipeline.pipeline_name} on its configured data",
                 schedule=retrain_schedule,
                 targets=[_StartPipeline(pipeline, starter_role)],
             )
+            parameters = pipeline.scheduled_parameters
+            if parameters:
+                # RuleTargetConfig has no SageMaker pipeline parameters; the rule's target does.
+                rule = self.schedule.node.default_child
+                assert isinstance(rule, events.CfnRule)
+                rule.add_property_override(
+                    "Targets.0.SageMakerPipelineParameters",
+                    {"PipelineParameterList": [{"Name": name, "Value": value} for name, value in parameters.items()]},
+                )
 
 
 @jsii.implements(events.IRuleTarget)
@@ -139,7 +158,7 @@ class _PublishWithRole:
 
 @jsii.implements(events.IRuleTarget)
 class _StartPipeline:
-    """Starts the pipeline with its default parameters; aws-cdk-lib has no target for SageMaker pipelines."""
+    """Starts the pipeline; aws-cdk-lib has no target for SageMaker pipelines."""
 
     def __init__(self, pipeline: TrainingPipeline, role: iam.IRole) -> None:
         self._pipeline, self._role = pipeline, role

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import IResolvable, IResolveContext, RemovalPolicy, ResolutionTypeHint, Stack, Token
+from aws_cdk import (
+    IResolvable,
+    IResolveContext,
+    IStableStringProducer,
+    Lazy,
+    RemovalPolicy,
+    ResolutionTypeHint,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -15,12 +24,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from data_preparation import contract
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.container_image import ContainerImage, ContainerImageConfig
 from ml_constructs.data_store import DataPrefix, IDataStore
 from ml_constructs.definition_process import PendingDefinition, request_definition
 from ml_constructs.model_registry import ModelRegistry
-from ml_constructs.pipeline_definition import DeployTimeValues, PipelineSpec, render_definition
+from ml_constructs.pipeline_spec import DeployTimeValues, PipelineSpec, PreparationSpec, render_definition
+from ml_constructs.preparation_code import PreparationCode
 from ml_constructs.training_pipeline_props import (
     TrainingPipelineProps,
     has_local_storage,
@@ -32,6 +43,7 @@ from ml_constructs.vpc_job_access import (
     select_subnets,
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
+from platform_contract.names import PipelineParameter
 from platform_contract.problems import Problem, raise_if_any
 
 # The log groups SageMaker writes job logs to; their names are fixed by SageMaker, one each per account and Region.
@@ -43,10 +55,12 @@ JOB_LOG_GROUPS = {
 # Jobs and models a pipeline execution creates are named pipelines-<execution>-<step>-<suffix>.
 PIPELINE_CREATED_NAMES = "pipelines-*"
 PIPELINE_METRICS_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
-# Between the instances of one job, nothing else: distributed training picks its TCP ports at run time, and
+# Between the instances of one job, nothing else: distributed training picks its TCP ports at run time, Spark's
+# processing cluster (YARN, HDFS, the driver, executors and shuffle) talks on fixed and random TCP ports between its
+# hosts (SageMaker developer guide, "Give SageMaker Processing Jobs Access to Resources in Your Amazon VPC"), and
 # inter-container traffic encryption is IPsec (IKE on UDP 500, then ESP).
 INTERNAL_JOB_TRAFFIC = (
-    (ec2.Port.all_tcp(), "Distributed training between the instances of one job"),
+    (ec2.Port.all_tcp(), "Distributed training and the Spark cluster of a processing job, between its instances"),
     (ec2.Port.udp(500), "IPsec key exchange of inter-container traffic encryption"),
     # Port.esp() adds port numbers that ESP does not have, which CloudFormation warns about.
     (
@@ -61,12 +75,17 @@ class TrainingPipeline(Construct):
     held-out test set and registers it for approval, with every job network-isolated in the private subnets
     and every volume and output encrypted with the Region's key.
 
-    Steps (the SageMaker Python SDK writes the definition during synth; see ``pipeline_definition``):
+    Steps (the SageMaker Python SDK writes the definition during synth; see ``pipeline_steps``):
 
-    1. ``Train``: the image's ``train`` command with channels ``train`` and ``validation`` from
-       ``<InputDataUri>train/`` and ``validation/``; managed spot training with checkpoints under
+    0. ``Prepare`` (with ``props.preparation``): data_preparation's Spark job on AWS's Spark processing image of the
+       Region, on a cluster of ``preparation.instance_count`` instances, reads ``raw/<RawDataset>/``, checks its
+       quality, and writes a split dataset to ``datasets/<execution>/`` and its Model Monitor baseline to
+       ``baseline/<execution>/``; the steps below read that dataset. An execution that gives ``InputDataUri`` skips
+       it: the same steps, named ``…GivenData``, read that folder instead.
+    1. ``Train``: the image's ``train`` command with channels ``train`` and ``validation`` from the dataset's
+       ``train/`` and ``validation/``; managed spot training with checkpoints under
        ``checkpoints/<execution>/`` (``/opt/ml/checkpoints`` in the container); artifacts to ``models/``.
-    2. ``CreateModel`` and ``PredictTestSet``: a batch transform of ``<InputDataUri>test/`` (CSV rows of
+    2. ``CreateModel`` and ``PredictTestSet``: a batch transform of the dataset's ``test/`` (CSV rows of
        features without a header, in training order, as the endpoint takes them) to
        ``evaluation/<execution>/predictions/`` (one ``<file>.out`` per input file, one prediction per line).
     3. ``Evaluate``: a processing job running the image with entrypoint ``evaluate``. Contract with the
@@ -78,14 +97,16 @@ class TrainingPipeline(Construct):
        training report does; it is uploaded to ``evaluation/<execution>/report/``.
     4. ``QualityGate``: the gate's metric from that report against the QualityThreshold parameter; a model that
        passes is registered in the model package group as PendingManualApproval with the report as its model
-       quality metrics, one that fails ends the execution with a Fail step that gives both numbers.
+       quality metrics (and Prepare's baseline as its data quality metrics and drift-check baselines), one that
+       fails ends the execution with a Fail step that gives both numbers.
 
-    Pipeline parameters: ``InputDataUri`` (an ``s3://`` folder under ``datasets/`` ending in ``/``; default
-    the bucket's ``datasets/``), ``TrainingInstanceType``, ``TrainingInstanceCount``, ``UseSpotInstances`` and
-    ``QualityThreshold`` (defaults from the props). SageMaker's API cannot switch spot training with a
-    parameter inside one training step (it requires MaxWaitTimeInSeconds with spot and rejects it without),
-    so ``UseSpotInstances`` chooses between two identical branches, one per capacity type (step names end
-    in ``Spot`` and ``OnDemand``).
+    Every job and model carries ``props.job_tags``. Pipeline parameters: ``RawDataset`` (with preparation; default its
+    dataset), ``InputDataUri`` (an ``s3://`` folder under ``datasets/`` ending in ``/``; default empty with preparation,
+    which prepares, else the bucket's ``datasets/``), ``TrainingInstanceType``, ``TrainingInstanceCount``,
+    ``UseSpotInstances`` and ``QualityThreshold`` (defaults from the props). SageMaker's API cannot switch spot training
+    with a parameter inside one training step (it requires MaxWaitTimeInSeconds with spot and rejects it without), so
+    ``UseSpotInstances`` chooses between two identical branches, one per capacity type (step names end in ``Spot`` and
+    ``OnDemand``).
 
     Two roles: the pipeline role only orchestrates (creates the jobs, the model and the model package, reads
     the evaluation report, passes the execution role to SageMaker); the execution role is what the jobs and
@@ -144,6 +165,17 @@ class TrainingPipeline(Construct):
         elif props.pipeline_name is None:
             problems += pipeline_name_problems(self.pipeline_name)
         raise_if_any(f"TrainingPipeline {self.node.path}", problems)
+        preparation = props.preparation
+        if preparation is not None and Token.is_unresolved(stack.region):
+            problems.append(
+                Problem(
+                    "preparation",
+                    "<token>",
+                    "a stack with a Region known at synth time",
+                    "AWS's Spark image differs by Region",
+                )
+            )
+            raise_if_any(f"TrainingPipeline {self.node.path}", problems)
         spec = PipelineSpec(
             instance_type=props.instance_type,
             training_instance_types=props.training_instance_types,
@@ -159,6 +191,18 @@ class TrainingPipeline(Construct):
             metric_definitions=tuple((definition.name, definition.regex) for definition in props.metric_definitions),
             quality_metric=props.quality_gate.metric,
             quality_threshold=props.quality_gate.threshold,
+            preparation=None
+            if preparation is None
+            else PreparationSpec(
+                dataset=preparation.settings.dataset,
+                arguments=tuple(contract.job_arguments(preparation.settings.to_mapping())),
+                instance_type=preparation.instance_type,
+                instance_count=preparation.instance_count,
+                volume_key=not has_local_storage(preparation.instance_type),
+                volume_size_gb=preparation.volume_size_gb,
+                max_runtime_seconds=preparation.max_runtime_seconds,
+            ),
+            tags=tuple(sorted(props.job_tags.items())),
         )
         # Started now, so that the SDK works in parallel with the rest of the app; collected at synthesis.
         definition = request_definition(spec)
@@ -191,6 +235,14 @@ class TrainingPipeline(Construct):
         )
         bound_image = image.bind(self)
         self.image_uri = bound_image.image_uri
+        self.preparation_code: PreparationCode | None = None
+        spark_image_uri = ""
+        if preparation is not None:
+            self.preparation_code = PreparationCode(self, "PreparationCode")
+            # Known once the generator has resolved it; read at synthesis, like the definition.
+            region = stack.region
+            spark_image_uri = Lazy.string(_Later(lambda: definition.spark_image(region)))
+            self._grant_preparation(data_store, lambda: definition.spark_image(region))
         self._grant_execution(bound_image, data_store, vpc, subnet_ids, security_group)
         self.pipeline_role = iam.Role(
             self,
@@ -200,6 +252,7 @@ class TrainingPipeline(Construct):
         )
         self._grant_orchestration(data_store)
 
+        code = self.preparation_code
         self.pipeline = sagemaker.CfnPipeline(
             self,
             "Resource",
@@ -218,6 +271,10 @@ class TrainingPipeline(Construct):
                             subnet_ids=tuple(subnet_ids),
                             security_group_ids=(security_group.security_group_id,),
                             model_package_group_name=self.model_package_group_name,
+                            spark_image_uri=spark_image_uri,
+                            code_bucket_name=code.package.s3_bucket_name if code else "",
+                            preparation_package_key=code.package.s3_object_key if code else "",
+                            preparation_script_key=code.script.s3_object_key if code else "",
                         ),
                     )
                 )
@@ -225,6 +282,14 @@ class TrainingPipeline(Construct):
         )
         # The pipeline's first execution must find its roles able to work and its registry in place.
         self.pipeline.node.add_dependency(self.pipeline_role, self.execution_role, registry.model_package_group)
+
+    @property
+    def scheduled_parameters(self) -> dict[str, str]:
+        """What a scheduled execution passes: the configured raw dataset, which it prepares (InputDataUri keeps its
+        empty default). Without preparation, none: the pipeline's defaults."""
+        if self.props.preparation is None:
+            return {}
+        return {PipelineParameter.RAW_DATASET.value: self.props.preparation.settings.dataset}
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` start executions of this pipeline."""
@@ -328,7 +393,9 @@ class TrainingPipeline(Construct):
                     f"/{prefix.value}*": f"Objects under the {prefix.value} prefix of the Region's bucket only; "
                     "their keys are generated per pipeline execution and job."
                     for prefix in (
+                        DataPrefix.RAW,
                         DataPrefix.DATASETS,
+                        DataPrefix.BASELINE,
                         DataPrefix.CHECKPOINTS,
                         DataPrefix.MODELS,
                         DataPrefix.EVALUATION,
@@ -336,6 +403,34 @@ class TrainingPipeline(Construct):
                 },
                 **NETWORK_INTERFACE_WILDCARD_REASONS,
             },
+        )
+
+    def _grant_preparation(self, data_store: IDataStore, spark_image_uri: Callable[[], str]) -> None:
+        """The Prepare job: raw/ read, its outputs under datasets/ and baseline/ written, its code read, and AWS's
+        Spark image pulled from AWS's repository in the Region (another account's: that repository only)."""
+        role = self.execution_role
+        data_store.grant_read(role, DataPrefix.RAW)
+        data_store.grant_write(role, DataPrefix.DATASETS, DataPrefix.BASELINE)
+        assert self.preparation_code is not None
+        self.preparation_code.grant_read(role)
+        stack = Stack.of(self)
+
+        def repository_arn() -> str:
+            # <account>.dkr.ecr.<region>.<domain>/<repository>:<tag>
+            registry, _, path = spark_image_uri().partition("/")
+            return stack.format_arn(
+                service="ecr",
+                account=registry.split(".", 1)[0],
+                resource="repository",
+                resource_name=path.split(":", 1)[0],
+            )
+
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PullTheSparkImage",
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=[Lazy.string(_Later(repository_arn))],
+            )
         )
 
     def _grant_orchestration(self, data_store: IDataStore) -> None:
@@ -392,6 +487,17 @@ class TrainingPipeline(Construct):
                 "Region's bucket only; their keys are generated per execution.",
             },
         )
+
+
+@jsii.implements(IStableStringProducer)
+class _Later:
+    """A value known at synthesis: what the definition generator writes meanwhile."""
+
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
 
 
 @jsii.implements(IResolvable)

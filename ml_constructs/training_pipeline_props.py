@@ -1,7 +1,7 @@
 """What a TrainingPipeline trains with: one frozen props object, its defaults and the rules SageMaker enforces.
 
 Field names are the keys of the ``training`` section of cdk.json, so a problem's key is the config path below it.
-Standard library and ``platform_contract`` only.
+Standard library, ``platform_contract`` and ``data_preparation.settings`` (standard library only) only.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ml_constructs.pipeline_definition import HIGHER_IS_BETTER, QUALITY_METRICS, QualityMetric
-from platform_contract.instance_types import InstanceType, InstanceUse, allowed_instance_types
+from data_preparation import settings as preparation
+from data_preparation.settings import PreparationSettings
+from ml_constructs.pipeline_spec import HIGHER_IS_BETTER, QUALITY_METRICS, QualityMetric
+from platform_contract.instance_types import Accelerator, InstanceType, InstanceUse, allowed_instance_types
+from platform_contract.limits import MAX_USER_TAGS
 from platform_contract.problems import Problem
 
 # Limits of CreateTrainingJob (SageMaker API reference: ResourceConfig, StoppingCondition, HyperParameters,
@@ -23,6 +26,9 @@ MAX_VOLUME_SIZE_GB = 16384
 MAX_RUNTIME_SECONDS = 28 * 24 * 3600
 MAX_HYPERPARAMETERS = 100
 MAX_METRIC_DEFINITIONS = 40
+# CreateProcessingJob: ProcessingClusterConfig.InstanceCount and ProcessingStoppingCondition.MaxRuntimeInSeconds.
+MAX_PROCESSING_INSTANCE_COUNT = 100
+MAX_PROCESSING_RUNTIME_SECONDS = 777600
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 _PIPELINE_NAME_MAX_LENGTH = 256
 
@@ -78,6 +84,75 @@ class QualityGate:
         return [Problem("threshold", self.threshold, allowed, f"for {self.metric}")]
 
 
+class _Described(str):
+    """What data_preparation found, in its words: rendered as written, not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _from_preparation(problem: preparation.Problem) -> Problem:
+    """data_preparation's problem (``key: <found> is not allowed; allowed: …``) in the platform's one shape."""
+    return Problem(problem.key, _Described(problem.found.removesuffix(" is not allowed")), problem.allowed)
+
+
+@dataclass(frozen=True)
+class PreparationProps:
+    """The Prepare step: data_preparation's Spark job, its settings and the cluster it runs on.
+
+    Problems of ``settings`` are keyed by their own names (``train_fraction``, ``rules.value_ranges.age``), as the
+    config's ``training.preparation`` section spells them.
+    """
+
+    settings: PreparationSettings
+    """What the job does with the dataset (data_preparation/settings.py documents every default). Required."""
+    instance_type: str = "ml.m5.xlarge"
+    """A processing type of AWS's Spark image: x86, no accelerator. Default: ml.m5.xlarge."""
+    instance_count: int = 1
+    """Instances of the one Spark cluster (YARN), 1-100. Default: 1."""
+    volume_size_gb: int = 30
+    """Storage of each instance, 1-16384 GiB: each holds the whole raw dataset (FullyReplicated) and its HDFS share.
+    Default: 30."""
+    max_runtime_seconds: int = 3600
+    """Longest run, up to 9 days. Default: 3600."""
+
+    def problems(self) -> list[Problem]:
+        problems = [_from_preparation(problem) for problem in self.settings.problems()]
+        parsed = InstanceType.parse(self.instance_type)
+        if (
+            self.instance_type not in allowed_instance_types(InstanceUse.PROCESSING)
+            or parsed is None
+            or parsed.family.arm64
+            or parsed.family.accelerator != Accelerator.NONE
+        ):
+            problems.append(
+                Problem("instance_type", self.instance_type, "an x86 SageMaker processing instance type without GPU")
+            )
+        for key, value, low, high in (
+            ("instance_count", self.instance_count, 1, MAX_PROCESSING_INSTANCE_COUNT),
+            ("volume_size_gb", self.volume_size_gb, 1, MAX_VOLUME_SIZE_GB),
+            ("max_runtime_seconds", self.max_runtime_seconds, 1, MAX_PROCESSING_RUNTIME_SECONDS),
+        ):
+            if not low <= value <= high:
+                problems.append(Problem(key, value, f"{low} to {high}"))
+        settings = self.settings
+        if settings.feature_columns:
+            # With the features listed, the settings name every column training reads; a rule on another column
+            # is a typo unless required_columns names it too.
+            known = (settings.label_column, *settings.feature_columns, *settings.rules.required_columns)
+            problems += [
+                Problem(
+                    key,
+                    column,
+                    f"a column the settings name: {', '.join(dict.fromkeys(known))}",
+                    "not the label, a feature or a required column",
+                )
+                for column, key in settings.rules.columns().items()
+                if column not in known
+            ]
+        return problems
+
+
 @dataclass(frozen=True)
 class TrainingPipelineProps:
     """How the pipeline trains, evaluates and gates models; every field has its default here and only here."""
@@ -107,6 +182,13 @@ class TrainingPipelineProps:
     """Metrics SageMaker records from the training log, at most 40. Default: none."""
     pipeline_name: str | None = None
     """Default: ``<stack name>-<id>``, lower case."""
+    preparation: PreparationProps | None = None
+    """The Prepare step, first: it splits raw/<dataset>/ for the other steps, unless an execution gives InputDataUri.
+    Its label and task are the hyperparameters target_column and task. Default: none (no Prepare step; the pipeline
+    trains on InputDataUri, default datasets/)."""
+    job_tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every job and model an execution creates (SageMaker does not pass the pipeline's tags on), at most
+    50. Default: none."""
 
     @property
     def training_instance_types(self) -> tuple[str, ...]:
@@ -166,6 +248,21 @@ class TrainingPipelineProps:
         problems += [problem.under("quality_gate") for problem in self.quality_gate.problems()]
         if self.pipeline_name is not None:
             problems += pipeline_name_problems(self.pipeline_name)
+        if self.preparation is not None:
+            problems += [problem.under("preparation") for problem in self.preparation.problems()]
+            for setting, hyperparameter in (("label_column", "target_column"), ("task", "task")):
+                value = getattr(self.preparation.settings, setting)
+                if self.hyperparameters.get(hyperparameter) != value:
+                    problems.append(
+                        Problem(
+                            f"preparation.{setting}",
+                            value,
+                            f"the hyperparameter {hyperparameter} ({self.hyperparameters.get(hyperparameter)!r})",
+                            "training reads what preparation writes",
+                        )
+                    )
+        if len(self.job_tags) > MAX_USER_TAGS:
+            problems.append(Problem("job_tags", f"<{len(self.job_tags)} tags>", f"at most {MAX_USER_TAGS}"))
         return problems
 
 

@@ -1,8 +1,8 @@
 """`mlp`: day-2 commands for the deployed platform, per Region.
 
-    mlp upload-data --region R PATH
+    mlp upload-data --region R [--prepared] PATH
     mlp ground-truth upload --region R FILE.jsonl
-    mlp train --region R [--data URI] [--instance-type T] [--no-spot] [--wait]
+    mlp train --region R [--data DATASET | --prepared-data URI] [--instance-type T] [--no-spot] [--wait]
     mlp status [--region R | --all]
     mlp approve|reject --region R [--version N]
     mlp promote --region R
@@ -32,7 +32,7 @@ from operator_cli.project import CHECKOUT, Project
 from operator_cli.resources import StackNotDeployed, find_resources, session
 from platform_contract.names import PipelineParameter
 
-# The training pipeline's parameters, as ml_constructs/pipeline_definition.py names them.
+# The training pipeline's parameters, as platform_contract.names names them for ml_constructs/pipeline_steps.
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--region", required=True, help="a Region configured in cdk.json")
         return command
 
-    upload = with_region("upload-data", "upload a file or directory to the Region's datasets/ prefix")
+    upload = with_region("upload-data", "upload a raw dataset (a directory or a file) to the Region's raw/ prefix")
     upload.add_argument("path", type=Path)
+    upload.add_argument(
+        "--prepared",
+        action="store_true",
+        help="a split dataset (train/, validation/, test/, test-labels/) to datasets/",
+    )
 
     ground_truth = sub.add_parser("ground-truth", help="labels of captured requests for the model-quality monitor")
     ground_truth_sub = ground_truth.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -63,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     labels.add_argument("file", type=Path)
 
     train = with_region("train", "start the Region's training pipeline")
-    train.add_argument("--data", help="a folder of the Region's datasets/ prefix, s3://... (default: the pipeline's)")
+    data = train.add_mutually_exclusive_group()
+    data.add_argument("--data", metavar="DATASET", help="a raw dataset under raw/ to prepare (default: the configured)")
+    data.add_argument("--prepared-data", metavar="URI", help="a split dataset's folder under datasets/, s3://...")
     train.add_argument("--instance-type", help="training instance type, e.g. ml.m5.2xlarge")
     train.add_argument("--no-spot", action="store_true", help="train on on-demand instances")
     train.add_argument("--wait", action="store_true", help="follow the execution step by step until it ends")
@@ -122,13 +129,15 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     aws = session(region)
     resources = find_resources(aws, region)
     if args.command == "upload-data":
-        commands.upload_data(aws, resources, args.path, out=out)
+        commands.upload_data(aws, resources, args.path, prepared=args.prepared, out=out)
     elif args.command == "ground-truth":
         ground_truth.upload_ground_truth(aws, resources, args.file, collected=_now(), out=out)
     elif args.command == "train":
         parameters: dict[str, str] = {}
         if args.data:
-            parameters[PipelineParameter.INPUT_DATA] = commands.training_data_uri(resources, args.data)
+            parameters[PipelineParameter.RAW_DATASET] = commands.raw_dataset(resources, args.data)
+        if args.prepared_data:
+            parameters[PipelineParameter.INPUT_DATA] = commands.training_data_uri(resources, args.prepared_data)
         if args.instance_type:
             parameters[PipelineParameter.TRAINING_INSTANCE_TYPE] = args.instance_type
         if args.no_spot:

@@ -35,16 +35,20 @@ STATUS_HISTORY = 3
 # --- Data ------------------------------------------------------------------------------------------
 
 
-def upload_data(aws: boto3.Session, resources: RegionResources, path: Path, *, out: TextIO) -> str:
-    """Uploads a file, or every file under a directory (as a folder of that name), to the Region's datasets/
-    prefix; returns the URI of what was uploaded."""
+def upload_data(
+    aws: boto3.Session, resources: RegionResources, path: Path, *, prepared: bool = False, out: TextIO
+) -> str:
+    """Uploads a raw dataset, a directory or a single file, to ``raw/<name>/`` (the directory's name, or the file's
+    without its suffix), where the pipeline's Prepare step reads it; with ``prepared``, a split dataset (train/,
+    validation/, test/, test-labels/) to ``datasets/<name>/``, which training reads as it is. Returns its URI."""
     if not path.exists():
         raise OperatorError(f"cannot read {path}: No such file or directory")
     files = sorted(item for item in path.rglob("*") if item.is_file()) if path.is_dir() else [path]
     if not files:
         raise OperatorError(f"{path} holds no files to upload")
     s3 = aws.client("s3")
-    folder = f"{DataPrefix.DATASETS}{path.name}/" if path.is_dir() else DataPrefix.DATASETS
+    name = path.name if path.is_dir() else path.stem
+    folder = f"{DataPrefix.DATASETS if prepared else DataPrefix.RAW}{name}/"
     for file in files:
         key = folder + (file.relative_to(path).as_posix() if path.is_dir() else file.name)
         try:
@@ -54,9 +58,9 @@ def upload_data(aws: boto3.Session, resources: RegionResources, path: Path, *, o
         except OSError as error:
             raise OperatorError(f"cannot read {file}: {error.strerror or error}") from None
         print(f"uploaded {file} ({size} bytes) to s3://{resources.bucket}/{key}", file=out)
-    uri = f"s3://{resources.bucket}/{folder}" + ("" if path.is_dir() else path.name)
-    if path.is_dir():
-        print(f"train on it with: mlp train --region {resources.region} --data {uri}", file=out)
+    uri = f"s3://{resources.bucket}/{folder}"
+    option = f"--prepared-data {uri}" if prepared else f"--data {name}"
+    print(f"train on it with: mlp train --region {resources.region} {option}", file=out)
     return uri
 
 
@@ -84,12 +88,22 @@ class _Progress:
 # --- Training --------------------------------------------------------------------------------------
 
 
+def raw_dataset(resources: RegionResources, name: str) -> str:
+    """``name`` as the pipeline's RawDataset: the name of a folder under the Region's raw/."""
+    if not name or "/" in name.strip("/") or name in (".", ".."):
+        raise OperatorError(
+            f"--data {name}: give the name of a raw dataset, a folder under s3://{resources.bucket}/{DataPrefix.RAW} "
+            "(mlp upload-data puts one there); for a split dataset use --prepared-data"
+        )
+    return name.strip("/")
+
+
 def training_data_uri(resources: RegionResources, uri: str) -> str:
     """``uri`` as the pipeline's InputDataUri: a folder of the Region's datasets/, ending in /."""
     folder = f"s3://{resources.bucket}/{DataPrefix.DATASETS}"
     if not uri.startswith(folder):
         raise OperatorError(
-            f"--data {uri}: training reads only the Region's data set folder; give a folder under {folder}"
+            f"--prepared-data {uri}: training reads only the Region's data set folder; give a folder under {folder}"
         )
     return uri if uri.endswith("/") else uri + "/"
 
@@ -138,12 +152,30 @@ def follow_execution(aws: boto3.Session, execution_arn: str, *, out: TextIO, pol
         if status in FINISHED_EXECUTION:
             print(f"pipeline execution {status} after {elapsed}", file=out)
             if status != "Succeeded":
+                job_reasons = _failed_job_reasons(aws, execution_arn, out=out)
                 reason = execution.get("FailureReason") or "no reason given; see the steps above"
-                raise OperatorError(f"pipeline execution {status.lower()}: {reason}")
+                raise OperatorError(f"pipeline execution {status.lower()}: {job_reasons or reason}")
             return
         if time.monotonic() - started > FOLLOW_LIMIT_SECONDS:
             raise OperatorError(f"stopped following after {elapsed}; the execution is still {status}")
         time.sleep(poll_seconds)
+
+
+def _failed_job_reasons(aws: boto3.Session, execution_arn: str, *, out: TextIO) -> str:
+    """The FailureReason of each processing job of a failed step, printed in full: the Prepare step's names every
+    data-quality violation (its first kilobyte, which SageMaker keeps). Empty when no processing job failed."""
+    sagemaker = aws.client("sagemaker")
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)["PipelineExecutionSteps"]
+    reasons = []
+    for step in steps:
+        job_arn = step.get("Metadata", {}).get("ProcessingJob", {}).get("Arn")
+        if step.get("StepStatus") != "Failed" or not job_arn:
+            continue
+        job = sagemaker.describe_processing_job(ProcessingJobName=job_arn.rsplit("/", 1)[1])
+        reason = job.get("FailureReason") or step.get("FailureReason", "")
+        print(f"step {step['StepName']} failed; its job {job['ProcessingJobName']} says:\n{reason}", file=out)
+        reasons.append(f"{step['StepName']}: {reason}")
+    return "; ".join(reasons)
 
 
 def _clock(seconds: float) -> str:

@@ -18,13 +18,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from data_preparation.settings import PreparationSettings, QualityRules, ValueRange
 from ml_constructs.endpoint_alarms_props import EndpointAlarmsProps
 from ml_constructs.model_endpoint_props import NO_MODEL, ModelEndpointProps, ScheduledCapacity
 from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
-from ml_constructs.pipeline_definition import QualityMetric
+from ml_constructs.pipeline_spec import QualityMetric
 from ml_constructs.region_budget_props import RegionBudgetProps
 from ml_constructs.traffic_shifting import ShiftMode, TrafficShifting
-from ml_constructs.training_pipeline_props import QualityGate, TrainingPipelineProps
+from ml_constructs.training_pipeline_props import PreparationProps, QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
 from platform_config.schedules import ScheduleTarget, schedule_problem
 from platform_contract.instance_types import InstanceUse, instance_type_problems
@@ -164,6 +165,73 @@ class QualityGateSettings(_Section):
     threshold: float = QualityGate.threshold
 
 
+class ValueRangeSettings(_Section):
+    """Inclusive bounds of a column's values: ``ValueRange``'s fields (data_preparation/settings.py)."""
+
+    minimum: float | None = ValueRange.minimum
+    maximum: float | None = ValueRange.maximum
+
+
+class QualityRuleSettings(_Section):
+    """The data-quality rules the Prepare step checks on the whole dataset: ``QualityRules``'s fields, defaults and
+    rules (data_preparation/settings.py)."""
+
+    required_columns: dict[str, str] = Field(default_factory=dict)
+    max_null_fraction: dict[str, float] = Field(default_factory=dict)
+    value_ranges: dict[str, ValueRangeSettings] = Field(default_factory=dict)
+    min_rows: int = QualityRules.min_rows
+    min_class_fraction: float | None = QualityRules.min_class_fraction
+
+    def rules(self) -> QualityRules:
+        return QualityRules(
+            required_columns=self.required_columns,
+            max_null_fraction=self.max_null_fraction,
+            value_ranges={column: ValueRange(**bounds.model_dump()) for column, bounds in self.value_ranges.items()},
+            min_rows=self.min_rows,
+            min_class_fraction=self.min_class_fraction,
+        )
+
+
+class PreparationStepSettings(_Section):
+    """The pipeline's Prepare step: ``PreparationSettings``'s fields, defaults and rules (data_preparation/settings.py)
+    but its label and task, which are the hyperparameters target_column and task (what training reads is what
+    preparation writes), and the cluster it runs on, ``PreparationProps``'s (ml_constructs/training_pipeline_props.py).
+    """
+
+    dataset: str
+    """The folder under raw/ to prepare: the default of the RawDataset parameter. Required."""
+    feature_columns: tuple[str, ...] = PreparationSettings.feature_columns
+    train_fraction: float = PreparationSettings.train_fraction
+    validation_fraction: float = PreparationSettings.validation_fraction
+    test_fraction: float = PreparationSettings.test_fraction
+    seed: int = PreparationSettings.seed
+    rows_per_file: int = PreparationSettings.rows_per_file
+    rules: QualityRuleSettings = QualityRuleSettings()
+    instance_type: ProcessingInstanceType = PreparationProps.instance_type
+    instance_count: int = PreparationProps.instance_count
+    volume_size_gb: int = PreparationProps.volume_size_gb
+    max_runtime_seconds: int = PreparationProps.max_runtime_seconds
+
+    def props(self, hyperparameters: dict[str, str]) -> PreparationProps:
+        job = self.model_dump(include=_JOB_SETTINGS)
+        settings = PreparationSettings(
+            **job,
+            label_column=hyperparameters.get("target_column", ""),
+            task=hyperparameters.get("task", ""),
+            rules=self.rules.rules(),
+        )
+        return PreparationProps(settings=settings, **self.model_dump(include=_CLUSTER_SETTINGS))
+
+
+# The Prepare step's settings by name: the job's (PreparationSettings) and the cluster's (PreparationProps).
+_JOB_SETTINGS = {field.name for field in dataclasses.fields(PreparationSettings)} & set(
+    PreparationStepSettings.model_fields
+) - {"rules"}
+_CLUSTER_SETTINGS = {field.name for field in dataclasses.fields(PreparationProps)} & set(
+    PreparationStepSettings.model_fields
+)
+
+
 class TrainingSettings(_Section):
     """How the Region's training pipeline trains and tests models. The pipeline's settings are
     ``TrainingPipelineProps``'s fields, with its defaults and rules (ml_constructs/training_pipeline_props.py);
@@ -181,12 +249,20 @@ class TrainingSettings(_Section):
     requires target_column and task. Default: none (the container's defaults for the others)."""
     quality_gate: QualityGateSettings = QualityGateSettings()
     retrain_schedule: RetrainSchedule | None = None
-    """EventBridge schedule that starts the pipeline. Default: none (no scheduled retraining)."""
+    """EventBridge schedule that starts the pipeline, on the configured raw dataset when ``preparation`` is set.
+    Default: none (no scheduled retraining)."""
+    preparation: PreparationStepSettings | None = None
+    """The Prepare step, first in the pipeline. Default: none (the pipeline trains on a split dataset only)."""
 
     def pipeline_props(self, **more: Any) -> TrainingPipelineProps:
         """The pipeline's props from these settings, with ``more`` props the config does not hold."""
         settings = self.model_dump(include=_PIPELINE_SETTINGS)
-        return TrainingPipelineProps(**settings, quality_gate=QualityGate(**self.quality_gate.model_dump()), **more)
+        return TrainingPipelineProps(
+            **settings,
+            quality_gate=QualityGate(**self.quality_gate.model_dump()),
+            preparation=self.preparation.props(self.hyperparameters) if self.preparation else None,
+            **more,
+        )
 
     def problems(self, context: Context) -> list[Problem]:
         problems = [problem.under("hyperparameters") for problem in hyperparameter_problems(self.hyperparameters)]
@@ -203,10 +279,10 @@ class TrafficShiftingSettings(_Section):
     termination_wait_seconds: int = TrafficShifting.termination_wait_seconds
 
 
-# Settings that are the pipeline's props by name; the quality gate is a section of its own.
+# Settings that are the pipeline's props by name; the quality gate and the Prepare step are sections of their own.
 _PIPELINE_SETTINGS = {field.name for field in dataclasses.fields(TrainingPipelineProps)} & set(
     TrainingSettings.model_fields
-) - {"quality_gate"}
+) - {"quality_gate", "preparation"}
 
 
 class ScheduledCapacitySettings(_Section):

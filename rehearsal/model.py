@@ -29,6 +29,8 @@ from rehearsal.cdk import PROJECT_ROOT
 TRAINING_CODE_SOURCE = PROJECT_ROOT / "training_code" / "src"
 FEATURES = ("tenure_months", "monthly_spend", "support_calls", "discount")
 TRAINING_SECONDS = 120
+PREPARATION_SECONDS = 600
+"""The real data-preparation job on local[2]: Spark's start-up alone takes half a minute on a busy machine."""
 SERVER_START_SECONDS = 60
 SERVER_STOP_SECONDS = 30
 
@@ -76,6 +78,83 @@ def write_data_set(directory: Path, *, target: str, rows: int = 1200, test_rows:
     write(directory / "test" / "test.csv", [",".join(f"{value:.3f}" for value in features) for features, _ in test])
     write(directory / "test-labels" / "test.csv", [str(label) for _, label in test])
     return DataSet(directory, directory / "test" / "test.csv")
+
+
+def write_raw_data_set(
+    directory: Path, *, target: str, rows: int = 1200, missing_labels: int = 0, seed: int = 7
+) -> Path:
+    """A raw churn-like dataset, as ``mlp upload-data`` takes one: CSV files with a header row, the features and
+    ``target``; ``missing_labels`` rows have no label, which the Prepare step refuses."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [",".join((*FEATURES, target))]
+    for index in range(rows):
+        features = [rng.uniform(0, 72), rng.uniform(10, 120), float(rng.randint(0, 8)), rng.choice([0.0, 0.1, 0.2])]
+        risk = features[2] * 0.6 + features[1] / 40 - features[0] / 18 - features[3] * 4 + rng.gauss(0, 0.8)
+        label = "" if index < missing_labels else str(int(risk > 0.5))
+        lines.append(",".join([*(f"{value:.3f}" for value in features), label]))
+    half = len(lines) // 2
+    (directory / "part-0.csv").write_text("\n".join(lines[:half]) + "\n")
+    (directory / "part-1.csv").write_text("\n".join([lines[0], *lines[half:]]) + "\n")
+    return directory
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the Prepare step's job wrote: the split dataset and its Model Monitor baseline."""
+
+    data_set: DataSet
+    baseline: Path
+    """statistics.json and constraints.json."""
+
+
+def prepare(raw: Path, arguments: list[str], job: Path) -> Prepared:
+    """Runs the platform's data-preparation job as the Prepare step runs it, but on local Spark (``local[2]``):
+    spark-submit with the package zip the pipeline ships and the job script, the step's own arguments (its settings),
+    and ``raw`` (a dataset folder) where the job reads ``<input>/<dataset>/``. Raises ModelFailed with the job's
+    failure message (every violation) when it fails; its log is job/prepare.log."""
+    from data_preparation import contract
+    from ml_constructs.preparation_code import SCRIPT, build_package_zip
+
+    settings = contract.decode_settings("".join(arguments[arguments.index(contract.SETTINGS_BASE64_ARGUMENT) + 1 :]))
+    raw_input = job / "input" / "raw"
+    shutil.copytree(raw, raw_input / settings["dataset"])
+    datasets, baseline, message = job / "output" / "datasets", job / "output" / "baseline", job / "output" / "message"
+    for folder in (datasets, baseline):
+        folder.mkdir(parents=True)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "spark-submit"),
+            "--master",
+            "local[2]",
+            "--py-files",
+            str(build_package_zip()),
+            str(SCRIPT),
+            *arguments,
+            contract.INPUT_ARGUMENT,
+            str(raw_input),
+            contract.DATASETS_OUTPUT_ARGUMENT,
+            str(datasets),
+            contract.BASELINE_OUTPUT_ARGUMENT,
+            str(baseline),
+            contract.STAGING_ARGUMENT,
+            (job / "staging").as_uri(),
+            contract.FAILURE_MESSAGE_ARGUMENT,
+            str(message),
+        ],
+        env={key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PYTHONPATH"))}
+        | {"PYSPARK_PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=PREPARATION_SECONDS,
+        check=False,
+    )
+    (job / "prepare.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        reason = message.read_text() if message.exists() else result.stderr[-2000:]
+        raise ModelFailed(reason.strip())
+    (test_file,) = sorted((datasets / "test").glob("*.csv"))[:1]
+    return Prepared(DataSet(datasets, test_file), baseline)
 
 
 @dataclass(frozen=True)

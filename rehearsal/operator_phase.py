@@ -1,16 +1,18 @@
 """The rehearsal's day-2 phase: the operator CLI (``mlp``, run as an operator runs it) against the deployed
 Region, each result checked through the AWS APIs, and each of its errors provoked once.
 
-upload-data → train --wait → (a version registered) → reject → train --wait, failing at the quality
-gate → train --wait → (a version registered) → status → cost → approve → promote → invoke → status →
+upload-data (a raw dataset) → train --wait (prepared, trained, evaluated, registered) → reject → train --wait,
+failing at the quality gate → upload-data (a raw dataset with missing labels) → train --wait, failing at Prepare
+with every violation → train --wait → (a version registered) → status → cost → approve → promote → invoke → status →
 train --wait → approve → promote while a rollback alarm is in ALARM (rolled back: exit 1 naming the
 alarm, cdk.json restored, the endpoint on the previous model) → promote again once the alarm is OK.
 ``mlp promote`` records the package in the rehearsal's cdk.json and deploys the Serving stack alone there,
 as make deploy deploys (synth, cfn-lint, deploy): that deploy is the rehearsal's new-model-version update.
 
 The emulator runs no SageMaker job, so what a succeeded execution's jobs leave behind is made
-here, with the platform's real code (``PipelineStandIn``), and the emulator is told how each
-execution ends and which real model server answers for the promoted model
+here, with the platform's real code (``PipelineStandIn``): the real data-preparation job on local Spark
+decides whether the Prepare step succeeds (and with which violations it fails), and the emulator is told
+how each execution ends and which real model server answers for the promoted model
 (rehearsal/emulator/operations.py).
 """
 
@@ -33,7 +35,7 @@ from platform_contract.names import Output, StackId
 from rehearsal.aws import Emulator
 from rehearsal.cdk import PROJECT_ROOT, Cdk
 from rehearsal.checks import CheckFailed
-from rehearsal.model import DataSet, TrainedModel, serving, train, write_data_set
+from rehearsal.model import DataSet, ModelFailed, Prepared, TrainedModel, prepare, serving, train, write_raw_data_set
 
 POLL_SECONDS = "0.2"
 SECONDS_PER_STEP = 0.3
@@ -49,6 +51,10 @@ SPOT_TRAINING = (600, 180)
 ON_DEMAND_TRAINING = (300, 300)
 COSTS = (("Amazon SageMaker", 41.5), ("Amazon Simple Storage Service", 2.25))
 """The Region's tagged costs of one day in the last 30, as Cost Explorer reports them to mlp cost."""
+BAD_DATA_SET = "churn-unlabelled"
+"""A raw dataset the Prepare step refuses: rows without a label."""
+MISSING_LABELS = 60
+INVOKED_ROWS = 8
 QUALITY_GATE_FAILURE = (
     "Quality gate: the model's auc on the test set is 0.61, which is below the threshold 0.75; "
     "the model was not registered."
@@ -113,6 +119,17 @@ class Mlp:
             raise CheckFailed(f"`{run.command}` exited {run.exit_code}: {run.stderr.strip()[-2000:]}")
         return run
 
+    def fails_with(self, *arguments: str, saying: str) -> MlpRun:
+        """Runs a command that must exit 1 with an error starting ``mlp: `` that contains ``saying`` (it may take
+        several lines, as a list of violations does)."""
+        run = self(*arguments)
+        error = run.stderr.strip()
+        if run.exit_code != 1 or not error.startswith("mlp: ") or saying not in error:
+            raise CheckFailed(
+                f"`{run.command}` must exit 1 saying {saying!r}; it exited {run.exit_code}: {error[-1000:]}"
+            )
+        return run
+
     def fails(self, *arguments: str, saying: str, environment: dict[str, str] | None = None) -> MlpRun:
         """Runs a command that must fail with exit status 1 and one line on stderr that contains ``saying``."""
         run = self(*arguments, environment=environment)
@@ -152,6 +169,15 @@ def _resolve(node: Any, values: dict[str, str]) -> Any:
     return {key: _resolve(value, values) for key, value in node.items()}
 
 
+def preparation_arguments(definition: dict[str, Any]) -> list[str]:
+    """The arguments (the settings) a pipeline definition's Prepare step passes to the data-preparation job."""
+    prepare_step = next(step for step in _step_definitions(definition["Steps"]) if step["Name"] == PREPARE_STEP)
+    return prepare_step["Arguments"]["AppSpecification"]["ContainerArguments"]
+
+
+PREPARE_STEP = "Prepare"
+
+
 def training_hyperparameters(definition: dict[str, Any]) -> dict[str, str]:
     """The hyperparameters a pipeline definition's training step passes to ``train``."""
     training = next(step for step in _step_definitions(definition["Steps"]) if step["Type"] == "Training")
@@ -162,8 +188,10 @@ def training_hyperparameters(definition: dict[str, Any]) -> dict[str, str]:
 class PipelineStandIn:
     """Does what a succeeded execution's jobs would have done, with the platform's real code where there is some.
 
-    The Train step's job: the platform's ``train`` with the step's hyperparameters on the data set, its model
-    uploaded where a training job uploads it under models/. The Evaluate step's report, where that step writes
+    The Prepare step's job (``prepare``): the platform's data-preparation job, on local Spark, with the step's own
+    arguments, on the raw dataset; its outputs uploaded where the step's outputs go (datasets/ and baseline/ of the
+    execution). The Train step's job: the platform's ``train`` with the step's hyperparameters on the data set, its
+    model uploaded where a training job uploads it under models/. The Evaluate step's report, where that step writes
     it, holds the job's validation metrics in place of test-set metrics. The RegisterModel step: CreateModelPackage
     with the step's own arguments from the execution's definition, resolved with those values.
     """
@@ -173,8 +201,15 @@ class PipelineStandIn:
     jobs: Path
     """Where the training jobs run, one directory per execution."""
 
-    def register(self, execution_arn: str, data_set: DataSet) -> tuple[str, TrainedModel]:
-        """Trains, reports and registers for the execution; returns the version's ARN and its model."""
+    def prepare(self, definition: dict[str, Any], raw: Path, name: str) -> Prepared:
+        """Runs the Prepare step's job on the raw dataset ``raw``; ModelFailed carries its violations."""
+        return prepare(raw, preparation_arguments(definition), self.jobs / f"prepare-{name}")
+
+    def register(
+        self, execution_arn: str, data_set: DataSet, prepared: Prepared | None = None
+    ) -> tuple[str, TrainedModel]:
+        """Trains, reports and registers for the execution (on ``prepared``'s split dataset when the execution ran
+        Prepare, which it uploads as the step's outputs); returns the version's ARN and its model."""
         sagemaker, s3 = self.emulator.client("sagemaker", self.region), self.emulator.client("s3", self.region)
         described = sagemaker.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)
         definition = json.loads(described["PipelineDefinition"])
@@ -183,16 +218,27 @@ class PipelineStandIn:
         ran_by_type = {steps[step["StepName"]]["Type"]: steps[step["StepName"]] for step in ran}
         training, registration = ran_by_type["Training"], ran_by_type["RegisterModel"]
         execution_id = execution_arn.rsplit("/", 1)[-1]
+        values = {"Execution.PipelineExecutionId": execution_id}
+        if prepared is not None and PREPARE_STEP in {step["StepName"] for step in ran}:
+            outputs = steps[PREPARE_STEP]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+            for output, local in zip(outputs, (prepared.data_set.directory, prepared.baseline), strict=True):
+                uri = _resolve(output["S3Output"]["S3Uri"], values)
+                values[
+                    f"Steps.{PREPARE_STEP}.ProcessingOutputConfig.Outputs['{output['OutputName']}'].S3Output.S3Uri"
+                ] = uri
+                bucket, prefix = uri.removeprefix("s3://").split("/", 1)
+                for file in sorted(path for path in local.rglob("*") if path.is_file()):
+                    s3.put_object(
+                        Bucket=bucket, Key=prefix + file.relative_to(local).as_posix(), Body=file.read_bytes()
+                    )
+            data_set = prepared.data_set
         model = train(data_set, training_hyperparameters(definition), self.jobs / execution_id)
         # A training job uploads <S3OutputPath><job name>/output/model.tar.gz; pipelines name jobs after the step.
         output_path = training["Arguments"]["OutputDataConfig"]["S3OutputPath"]
         model_uri = f"{output_path.rstrip('/')}/pipelines-{execution_id}-{training['Name']}/output/model.tar.gz"
         arguments = _resolve(
             registration["Arguments"],
-            {
-                f"Steps.{training['Name']}.ModelArtifacts.S3ModelArtifacts": model_uri,
-                "Execution.PipelineExecutionId": execution_id,
-            },
+            {**values, f"Steps.{training['Name']}.ModelArtifacts.S3ModelArtifacts": model_uri},
         )
         report_uri = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
         (report,) = model.validation_metrics.values()  # {"<metric>": {"value": x}}, the Evaluate step's format
@@ -237,17 +283,25 @@ class OperatorPhase:
         """The whole phase; returns the ARN of the promoted model package."""
         definition = json.loads(self.sagemaker.describe_pipeline(PipelineName=self.pipeline)["PipelineDefinition"])
         target = training_hyperparameters(definition)["target_column"]
-        data_set = write_data_set(self.workdir / "data" / DATA_SET, target=target)
-        data_uri = self.upload(data_set)
+        raw = write_raw_data_set(self.workdir / "data" / DATA_SET, target=target)
+        self.upload(raw)
         self.upload_large_file()
-        rejected, _ = self.train_and_register(data_uri, data_set)
+        # The real job decides what the Prepare step does; its split dataset is every execution's (same rows).
+        prepared = self.pipeline_stand_in.prepare(definition, raw, DATA_SET)
+        # What mlp invoke sends: a few rows of the prepared test set (features in training order, no header).
+        rows = self.workdir / "rows.csv"
+        rows.write_text("".join(prepared.data_set.test_rows.read_text().splitlines(keepends=True)[:INVOKED_ROWS]))
+        data_set = DataSet(prepared.data_set.directory, rows)
+        rejected, _ = self.train_and_register(prepared)
         self.reject(rejected)
-        self.train_failing_at_quality_gate(data_uri)
-        candidate, model = self.train_and_register(data_uri, data_set)
+        self.train_failing_at_quality_gate()
+        self.train_failing_at_preparation(definition, target)
+        candidate, model = self.train_and_register(prepared)
         not_yet = self.mlp.fails("promote", "--region", self.region, saying="no approved model")
         self.record(not_yet, f"exit 1: {not_yet.stderr.strip()}")
         versions = f"v{_version(candidate)} PendingManualApproval, v{_version(rejected)} Rejected"
-        self.status(["Succeeded, Failed, Succeeded", versions, "56 % of 0.4 h (3 jobs)"])
+        # Newest first: the candidate, the execution Prepare refused, the one the quality gate refused.
+        self.status(["Succeeded, Failed, Failed", versions, "56 % of 0.4 h (3 jobs)"])
         self.cost()
         self.approve(candidate)
         with serving(model.archive, self.workdir / "endpoint-instance") as model_server:
@@ -256,19 +310,19 @@ class OperatorPhase:
             self.invoke(data_set)
             self.endpoint_out_of_service(data_set)
             self.alarm_firing()
-        refused, _ = self.train_and_register(data_uri, data_set)
+        refused, _ = self.train_and_register(prepared)
         self.approve(refused)
         self.rolled_back_promotion(refused, serving=candidate)
         self.promote(refused)
         self.errors()
         return refused
 
-    def upload(self, data_set: DataSet) -> str:
-        run = self.mlp.succeeds("upload-data", "--region", self.region, str(data_set.directory))
-        prefix = f"datasets/{DATA_SET}/"
+    def upload(self, raw: Path) -> str:
+        run = self.mlp.succeeds("upload-data", "--region", self.region, str(raw))
+        prefix = f"raw/{raw.name}/"
         listed = self.emulator.client("s3", self.region).list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         uploaded = sorted(item["Key"].removeprefix(prefix) for item in listed.get("Contents", []))
-        expected = sorted(path.relative_to(data_set.directory).as_posix() for path in data_set.directory.rglob("*.csv"))
+        expected = sorted(path.relative_to(raw).as_posix() for path in raw.rglob("*.csv"))
         if uploaded != expected:
             raise CheckFailed(f"upload-data put {uploaded} under {prefix}, expected {expected}")
         self.record(run, f"{len(uploaded)} files under s3://{self.bucket}/{prefix}")
@@ -279,22 +333,26 @@ class OperatorPhase:
         large = self.workdir / "large.bin"
         large.write_bytes(os.urandom(LARGE_FILE_BYTES))
         run = self.mlp.succeeds("upload-data", "--region", self.region, str(large))
-        head = self.emulator.client("s3", self.region).head_object(Bucket=self.bucket, Key=f"datasets/{large.name}")
+        head = self.emulator.client("s3", self.region).head_object(
+            Bucket=self.bucket, Key=f"raw/{large.stem}/{large.name}"
+        )
         shown = [line.split(": ", 1)[1].split("%")[0].strip() for line in run.stdout.splitlines() if "% of " in line]
         if head["ContentLength"] != LARGE_FILE_BYTES or shown[-1:] != ["100"] or len(shown) < 2:
             raise CheckFailed(f"`{run.command}` uploaded {head['ContentLength']} bytes, showing progress {shown}")
         self.record(run, f"{LARGE_FILE_BYTES} bytes, progress shown at {', '.join(shown)} %")
 
-    def _train(self, data_uri: str, *options: str, succeeds: bool = True, saying: str = "") -> tuple[MlpRun, dict]:
-        """``mlp train --wait`` and the execution it started, as the API describes it."""
+    def _train(
+        self, dataset: str = DATA_SET, *options: str, succeeds: bool = True, saying: str = ""
+    ) -> tuple[MlpRun, dict]:
+        """``mlp train --data <raw dataset> --wait`` and the execution it started, as the API describes it."""
         following = ("--wait", "--poll-seconds", POLL_SECONDS)
-        arguments = ("train", "--region", self.region, "--data", data_uri, *options, *following)
-        run = self.mlp.succeeds(*arguments) if succeeds else self.mlp.fails(*arguments, saying=saying)
+        arguments = ("train", "--region", self.region, "--data", dataset, *options, *following)
+        run = self.mlp.succeeds(*arguments) if succeeds else self.mlp.fails_with(*arguments, saying=saying)
         execution_arn = run.stdout.split("started ", 1)[1].split()[0]
         execution = self.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
         parameters = self.sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=execution_arn)
         given = {parameter["Name"]: parameter["Value"] for parameter in parameters["PipelineParameters"]}
-        if given.get("InputDataUri") != data_uri:
+        if given.get("RawDataset") != dataset or given.get("InputDataUri", "") != "":
             raise CheckFailed(f"`{run.command}` started {execution_arn} with parameters {given}")
         listed = self.sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)
         steps = listed["PipelineExecutionSteps"]
@@ -309,24 +367,56 @@ class OperatorPhase:
         if not last.startswith("training job pipelines-") or expected not in last:
             raise CheckFailed(f"`{run.command}` must end with its training job's times ({expected!r}): {last!r}")
 
-    def train_and_register(self, data_uri: str, data_set: DataSet) -> tuple[str, TrainedModel]:
+    def train_and_register(self, prepared: Prepared) -> tuple[str, TrainedModel]:
         self.emulator.queue_pipeline_outcome(
             self.region, self.pipeline, status="Succeeded", seconds_per_step=SECONDS_PER_STEP
         )
         training, billable = SPOT_TRAINING
         self.emulator.queue_training_times(self.region, self.pipeline, training=training, billable=billable)
-        run, execution = self._train(data_uri)
+        run, execution = self._train()
         if execution["PipelineExecutionStatus"] != "Succeeded":
             raise CheckFailed(f"`{run.command}` exited 0 but the execution is {execution['PipelineExecutionStatus']}")
         self._training_times(run, f"(spot, 1 instance(s)): {training} s training, {billable} s billable, 70 % saved")
-        package, model = self.pipeline_stand_in.register(execution["PipelineExecutionArn"], data_set)
+        package, model = self.pipeline_stand_in.register(execution["PipelineExecutionArn"], prepared.data_set, prepared)
+        described = self.sagemaker.describe_model_package(ModelPackageName=package)
+        baseline = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {}).get("Statistics", {})
+        if not baseline.get("S3Uri", "").endswith(
+            f"/{execution['PipelineExecutionArn'].rsplit('/', 1)[1]}/statistics.json"
+        ):
+            raise CheckFailed(f"the registered version {package} has no data quality baseline of its execution")
         status = self.sagemaker.describe_model_package(ModelPackageName=package)["ModelApprovalStatus"]
         if status != "PendingManualApproval":
             raise CheckFailed(f"the registered version {package} is {status}")
         self.record(run, f"Succeeded after following {len(execution['Steps'])} steps; registered {package}")
         return package, model
 
-    def train_failing_at_quality_gate(self, data_uri: str) -> None:
+    def train_failing_at_preparation(self, definition: dict[str, Any], target: str) -> None:
+        """A raw dataset with unlabelled rows: the real job refuses it, and mlp prints every violation."""
+        raw = write_raw_data_set(self.workdir / "data" / BAD_DATA_SET, target=target, missing_labels=MISSING_LABELS)
+        self.upload(raw)
+        try:
+            self.pipeline_stand_in.prepare(definition, raw, BAD_DATA_SET)
+        except ModelFailed as refused:
+            violations = str(refused)
+        else:
+            raise CheckFailed(
+                f"the data-preparation job accepted {raw}, which has {MISSING_LABELS} rows without a label"
+            )
+        self.emulator.queue_pipeline_outcome(
+            self.region,
+            self.pipeline,
+            status="Failed",
+            last_step=PREPARE_STEP,
+            failure_reason=violations,
+            seconds_per_step=SECONDS_PER_STEP,
+        )
+        run, execution = self._train(BAD_DATA_SET, succeeds=False, saying="Data preparation failed")
+        missing = [line for line in violations.splitlines()[1:] if line not in run.stderr]
+        if execution["PipelineExecutionStatus"] != "Failed" or missing:
+            raise CheckFailed(f"`{run.command}` did not print the violations {missing}: {run.stderr}")
+        self.record(run, f"exit 1 at {PREPARE_STEP}, printing {len(violations.splitlines()) - 1} violations")
+
+    def train_failing_at_quality_gate(self) -> None:
         gate = "RejectModelOnDemand"  # --no-spot takes the pipeline's on-demand branch
         self.emulator.queue_pipeline_outcome(
             self.region,
@@ -338,7 +428,7 @@ class OperatorPhase:
         )
         training, billable = ON_DEMAND_TRAINING
         self.emulator.queue_training_times(self.region, self.pipeline, training=training, billable=billable)
-        run, execution = self._train(data_uri, "--no-spot", succeeds=False, saying=QUALITY_GATE_FAILURE)
+        run, execution = self._train(DATA_SET, "--no-spot", succeeds=False, saying=QUALITY_GATE_FAILURE)
         self._training_times(run, f"(on-demand, 1 instance(s)): {training} s training, {billable} s billable, 0 %")
         if (execution["PipelineExecutionStatus"], execution.get("FailureReason")) != ("Failed", QUALITY_GATE_FAILURE):
             raise CheckFailed(f"`{run.command}` failed, but the execution is {execution['PipelineExecutionStatus']}")

@@ -57,7 +57,10 @@ class TrainingStack(Stack):
             security_group=network.add_workload_security_group(
                 self, "JobSecurityGroup", description="SageMaker training, processing and transform jobs"
             ),
-            props=training.pipeline_props(metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE)),
+            props=training.pipeline_props(
+                metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
+                job_tags=config.settings.tags,
+            ),
             log_retention=retention_days(config.settings.log_retention_days),
         )
         self.notifications = PipelineNotifications(

@@ -698,6 +698,75 @@ BAD_INPUTS: dict[str, BadInput] = {
     "alert percentages that are not a list": BadInput(
         "defaults.cost.actual_alert_percentages", 80, f"{D}.cost.actual_alert_percentages", "80 is not allowed"
     ),
+    "a rule on a column that is neither label, feature nor required": BadInput(
+        "defaults.training.preparation",
+        {"dataset": "churn", "feature_columns": ["age"], "rules": {"value_ranges": {"agee": {"minimum": 0}}}},
+        f"{D}.training.preparation.rules.value_ranges.agee",
+        "'agee' is not allowed (not the label, a feature or a required column); "
+        "allowed: a column the settings name: label, age",
+    ),
+    "split fractions that do not sum to one": BadInput(
+        "defaults.training.preparation.train_fraction",
+        0.8,
+        f"{D}.training.preparation.train_fraction, validation_fraction, test_fraction",
+        "sum to 0.8 + 0.15 + 0.15 is not allowed; allowed: a sum of 1",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
+    "a split fraction of nothing": BadInput(
+        "regions.eu-west-1.training.preparation.test_fraction",
+        0,
+        f"{R0}.training.preparation.test_fraction",
+        "0 is not allowed; allowed: a number in (0, 1)",
+        {"regions.eu-west-1.training.preparation.dataset": "churn"},
+    ),
+    "processing type SageMaker does not offer": BadInput(
+        "defaults.training.preparation.instance_type",
+        "ml.p4d.24xlarge",
+        f"{D}.training.preparation.instance_type",
+        "'ml.p4d.24xlarge' is not allowed (not a SageMaker processing instance type)",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
+    "GPU processing type for the Spark image": BadInput(
+        "defaults.training.preparation.instance_type",
+        "ml.g5.xlarge",
+        f"{D}.training.preparation.instance_type",
+        "'ml.g5.xlarge' is not allowed (it carries a nvidia-gpu accelerator that the image does not use)",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
+    "a Spark cluster larger than SageMaker allows": BadInput(
+        "defaults.training.preparation.instance_count",
+        101,
+        f"{D}.training.preparation.instance_count",
+        "101 is not allowed; allowed: 1 to 100",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
+    "a raw dataset that is a path": BadInput(
+        "defaults.training.preparation.dataset",
+        "raw/churn",
+        f"{D}.training.preparation.dataset",
+        "'raw/churn' is not allowed; allowed: a folder name under raw/",
+    ),
+    "a class share no binary dataset can have": BadInput(
+        "defaults.training.preparation.rules.min_class_fraction",
+        0.7,
+        f"{D}.training.preparation.rules.min_class_fraction",
+        "0.7 is not allowed; allowed: a number in (0, 0.5]",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
+    "a negative split seed": BadInput(
+        "defaults.training.preparation.seed",
+        -1,
+        f"{D}.training.preparation.seed",
+        "-1 is not allowed; allowed: an integer from 0 to 2147483647",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
+    "typo in a quality rule": BadInput(
+        "defaults.training.preparation.rules.max_nulls",
+        {"age": 0.1},
+        f"{D}.training.preparation.rules.max_nulls",
+        "(unknown key; did you mean max_null_fraction?)",
+        {"defaults.training.preparation.dataset": "churn"},
+    ),
     "a section that is not an object": BadInput(
         "defaults.serving", 5, f"{D}.serving", "5 is not allowed; allowed: a valid dictionary"
     ),
@@ -993,6 +1062,31 @@ def test_the_config_reads_construct_defaults_without_starting_aws_cdk_lib() -> N
     probe = "import sys, platform_config; raise SystemExit('aws_cdk' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_preparation_settings_map_onto_the_jobs_settings_with_label_and_task_from_the_hyperparameters() -> None:
+    from data_preparation.settings import PreparationSettings, QualityRules, ValueRange
+
+    config = base_config()
+    config["defaults"]["training"]["preparation"] = {
+        "dataset": "churn",
+        "feature_columns": ["age", "income"],
+        "seed": 7,
+        "rules": {"value_ranges": {"age": {"minimum": 0, "maximum": 120}}, "min_rows": 500},
+        "instance_count": 3,
+    }
+    training = load_platform_config({"platform": config}).regions[0].settings.training
+    preparation = training.pipeline_props().preparation
+    assert preparation is not None and preparation.instance_count == 3
+    assert preparation.settings == PreparationSettings(
+        dataset="churn",
+        label_column="label",
+        task="classification",
+        feature_columns=("age", "income"),
+        seed=7,
+        rules=QualityRules(value_ranges={"age": ValueRange(0, 120)}, min_rows=500),
+    )
+    assert load_platform_config({"platform": base_config()}).regions[0].settings.training.preparation is None
 
 
 def test_training_settings_default_to_the_pipeline_props_and_map_onto_them_by_name() -> None:

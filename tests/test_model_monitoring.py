@@ -248,8 +248,8 @@ def test_a_daily_schedule_alarms_over_a_day_and_allows_a_longer_run():
 def test_the_analyzer_and_the_pipeline_agree_on_the_quality_metrics():
     from tabular_xgboost.monitoring.model_quality import QUALITY_METRICS
 
-    from ml_constructs.pipeline_definition import HIGHER_IS_BETTER
-    from ml_constructs.pipeline_definition import QUALITY_METRICS as PIPELINE_METRICS
+    from ml_constructs.pipeline_spec import HIGHER_IS_BETTER
+    from ml_constructs.pipeline_spec import QUALITY_METRICS as PIPELINE_METRICS
 
     assert QUALITY_METRICS == {metric: metric in HIGHER_IS_BETTER for metric in PIPELINE_METRICS}
 

@@ -22,10 +22,13 @@ import pytest
 
 from app import build_platform
 from bench.synth import context_for
-from ml_constructs import definition_process, pipeline_definition, training_pipeline
+from data_preparation import contract
+from data_preparation.settings import PreparationSettings, QualityRules
+from ml_constructs import definition_process, training_pipeline
 from ml_constructs.definition_process import OFFLINE_ENVIRONMENT, PendingDefinition
 from ml_constructs.definition_process import request_definition as pending_definition
-from ml_constructs.pipeline_definition import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec
+from ml_constructs.pipeline_spec import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec, PreparationSpec
+from ml_constructs.pipeline_steps.generator import GENERATOR_SOURCES, JOB_STEP_TYPES
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
 from platform_contract.instance_types import InstanceFamily, InstanceType
@@ -37,7 +40,7 @@ from tests.sagemaker_api import request_shape, shape_problems
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 PIPELINE_RESOURCE = "AWS::SageMaker::Pipeline"
-GENERATOR = PROJECT_ROOT / "ml_constructs" / "pipeline_definition.py"
+GENERATOR = PROJECT_ROOT / "ml_constructs" / "pipeline_steps" / "generator.py"
 
 # --- CloudFormation, as it will resolve the definition body ----------------------------------------------------
 
@@ -122,7 +125,11 @@ def definition(platform) -> dict:
 # --- SageMaker pipelines, as an execution will evaluate the step arguments ------------------------------------
 
 # Properties of earlier steps, as the pipeline resolves them at run time.
+PREPARED = "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/datasets/ab12cd34ef56/"
+BASELINE = "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/baseline/ab12cd34ef56/"
 STEP_PROPERTIES = {
+    "ProcessingOutputConfig.Outputs['datasets'].S3Output.S3Uri": PREPARED,
+    "ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri": BASELINE,
     "ModelArtifacts.S3ModelArtifacts": "s3://bucket/models/pipelines-ab12cd34-TrainSpot-Ab12Cd/output/model.tar.gz",
     "ModelName": "pipelines-ab12cd34-CreateModelSpot-Ab12Cd",
     "TransformOutput.S3OutputPath": "s3://bucket/evaluation/ab12cd34/predictions/",
@@ -192,6 +199,9 @@ def request_problems(step: dict, parameters: dict[str, Any]) -> list[str]:
 
 # --- The tests -----------------------------------------------------------------------------------------------
 
+# The capacity branches of both data sources: after Prepare, and on a given InputDataUri.
+CAPACITIES = ("Spot", "OnDemand", "SpotGivenData", "OnDemandGivenData")
+
 
 def test_the_definition_is_valid_json_once_cloudformation_resolves_it(platform):
     for region in ("eu-west-1", "us-east-1"):
@@ -203,20 +213,33 @@ def test_the_definition_is_valid_json_once_cloudformation_resolves_it(platform):
         assert "deploy-time" not in text and "${Token" not in text
 
 
+def taken(steps: list[dict], parameters: dict[str, Any]) -> list[dict]:
+    """The steps an execution with ``parameters`` can run: those after Prepare unless InputDataUri is given."""
+    given = parameters.get("InputDataUri", "") != ""
+    return [
+        step
+        for step in steps
+        if step["Name"].endswith("GivenData") == given and not (given and step["Name"] == "Prepare")
+    ]
+
+
 def test_every_job_step_is_a_valid_sagemaker_request_for_every_parameter_choice(definition):
     steps = all_steps(definition)
     checked = [step for step in steps.values() if step["Type"] in REQUESTS]
-    assert sorted(step["Type"] for step in checked) == sorted(2 * list(REQUESTS)), "one of each per capacity branch"
+    assert sorted(step["Type"] for step in checked) == sorted(["Processing"] + 4 * list(REQUESTS)), (
+        "Prepare, and one of each per data source and capacity branch"
+    )
     for parameters in (
         parameter_defaults(definition),
         {**parameter_defaults(definition), "TrainingInstanceType": "ml.c5.2xlarge", "TrainingInstanceCount": 3},
+        {**parameter_defaults(definition), "InputDataUri": "s3://b/datasets/churn/", "RawDataset": "churn-2027"},
     ):
-        for step in checked:
+        for step in taken(checked, parameters):
             assert request_problems(step, parameters) == [], step["Name"]
     (instance_types,) = [p["EnumValues"] for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
     for instance_type in instance_types:
         parameters = {**parameter_defaults(definition), "TrainingInstanceType": instance_type}
-        for step in (step for step in checked if step["Type"] == "Training"):
+        for step in (step for step in taken(checked, parameters) if step["Type"] == "Training"):
             assert request_problems(step, parameters) == [], (step["Name"], instance_type)
 
 
@@ -271,6 +294,16 @@ BAD_ARGUMENTS = {
         [{"Name": "m", "Regex": "r"}] * 41,
     ),
     "a group name outside the pattern": ("RegisterModelSpot", ("ModelPackageGroupName",), "models_v1"),
+    "a Spark cluster larger than SageMaker allows": (
+        "Prepare",
+        ("ProcessingResources", "ClusterConfig", "InstanceCount"),
+        101,
+    ),
+    "a distribution SageMaker does not know": (
+        "Prepare",
+        ("ProcessingInputs", 2, "S3Input", "S3DataDistributionType"),
+        "Replicated",
+    ),
 }
 
 
@@ -287,7 +320,7 @@ def test_the_validator_catches_a_bad_argument(definition, case):
     else:
         node[leaf] = bad_value
     problems = request_problems(step, parameter_defaults(definition))
-    assert problems and all(leaf in problem for problem in problems), problems
+    assert problems and all(str(leaf) in problem for problem in problems), problems
 
 
 def test_spot_training_checkpoints_per_execution_and_on_demand_waits_for_nothing(definition):
@@ -303,7 +336,7 @@ def test_spot_training_checkpoints_per_execution_and_on_demand_waits_for_nothing
             "S3Uri": "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/checkpoints/ab12cd34ef56/",
             "LocalPath": "/opt/ml/checkpoints",
         }
-    (choice,) = definition["Steps"]
+    choice = all_steps(definition)["ChooseCapacity"]
     assert choice["Type"] == "Condition"
     assert choice["Arguments"]["Conditions"] == [
         {"Type": "Equals", "LeftValue": {"Get": "Parameters.UseSpotInstances"}, "RightValue": True}
@@ -323,7 +356,16 @@ def test_every_job_is_isolated_in_the_private_subnets_and_encrypted_with_the_reg
     assert len(subnets) == 3, "one private subnet per configured Availability Zone"
     key = cloudformation_value({"Fn::GetStackOutput": {"OutputName": "DataStoreKeyArn"}})
     steps = all_steps(definition)
-    for capacity in ("Spot", "OnDemand"):
+    prepare = steps["Prepare"]["Arguments"]
+    assert prepare["NetworkConfig"] == {
+        "EnableNetworkIsolation": True,
+        "EnableInterContainerTrafficEncryption": True,
+        "VpcConfig": {"SecurityGroupIds": security_groups, "Subnets": prepare["NetworkConfig"]["VpcConfig"]["Subnets"]},
+    }
+    assert sorted(prepare["NetworkConfig"]["VpcConfig"]["Subnets"]) == subnets
+    assert prepare["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+    assert prepare["ProcessingOutputConfig"]["KmsKeyId"] == key
+    for capacity in CAPACITIES:
         training = steps[f"Train{capacity}"]["Arguments"]
         assert training["EnableNetworkIsolation"] is True
         assert training["EnableInterContainerTrafficEncryption"] is True
@@ -364,7 +406,7 @@ def test_jobs_run_the_platforms_image_with_the_execution_role(platform, definiti
         image,
     )
     steps = all_steps(definition)
-    for capacity in ("Spot", "OnDemand"):
+    for capacity in CAPACITIES:
         training = steps[f"Train{capacity}"]["Arguments"]
         assert training["AlgorithmSpecification"]["TrainingImage"] == image
         assert "ContainerEntrypoint" not in training["AlgorithmSpecification"], "SageMaker runs `<image> train`"
@@ -378,17 +420,22 @@ def test_jobs_run_the_platforms_image_with_the_execution_role(platform, definiti
         assert registration["InferenceSpecification"]["Containers"][0]["Image"] == image
 
 
-def test_training_reads_the_input_data_parameter_with_the_configured_hyperparameters_and_metrics(definition):
+def test_training_reads_prepares_output_or_a_given_dataset_with_the_configured_hyperparameters_and_metrics(definition):
     parameters = parameter_defaults(definition)
-    assert parameters["InputDataUri"] == "s3://mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56/datasets/"
-    training = at_run_time(
-        all_steps(definition)["TrainSpot"]["Arguments"], {**parameters, "InputDataUri": "s3://b/datasets/churn/"}
-    )
-    channels = {
-        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
-        for channel in training["InputDataConfig"]
+    assert parameters["InputDataUri"] == "", "by default the pipeline prepares the raw dataset"
+    steps = all_steps(definition)
+
+    def channels(step: str, parameters: dict) -> dict:
+        training = at_run_time(steps[step]["Arguments"], parameters)
+        return {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in training["InputDataConfig"]}
+
+    assert channels("TrainSpot", parameters) == {"train": f"{PREPARED}train/", "validation": f"{PREPARED}validation/"}
+    given = {**parameters, "InputDataUri": "s3://b/datasets/churn/"}
+    assert channels("TrainSpotGivenData", given) == {
+        "train": "s3://b/datasets/churn/train/",
+        "validation": "s3://b/datasets/churn/validation/",
     }
-    assert channels == {"train": "s3://b/datasets/churn/train/", "validation": "s3://b/datasets/churn/validation/"}
+    training = at_run_time(steps["TrainSpot"]["Arguments"], parameters)
     assert (
         training["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
         and training["ResourceConfig"]["InstanceCount"] == 1
@@ -436,12 +483,14 @@ def test_the_quality_gate_registers_a_good_model_for_approval_and_fails_otherwis
 def test_the_evaluation_reads_predictions_and_labels_where_the_container_expects_them(definition):
     parameters = {**parameter_defaults(definition), "InputDataUri": "s3://b/datasets/churn/"}
     steps = all_steps(definition)
-    transform = at_run_time(steps["PredictTestSetSpot"]["Arguments"], parameters)
+    prepared = at_run_time(steps["PredictTestSetSpot"]["Arguments"], parameter_defaults(definition))
+    assert prepared["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == f"{PREPARED}test/"
+    transform = at_run_time(steps["PredictTestSetSpotGivenData"]["Arguments"], parameters)
     assert transform["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == "s3://b/datasets/churn/test/"
     assert (
         transform["TransformInput"]["ContentType"] == "text/csv" and transform["TransformInput"]["SplitType"] == "Line"
     )
-    evaluation = at_run_time(steps["EvaluateSpot"]["Arguments"], parameters)
+    evaluation = at_run_time(steps["EvaluateSpotGivenData"]["Arguments"], parameters)
     inputs = {item["S3Input"]["LocalPath"]: item["S3Input"]["S3Uri"] for item in evaluation["ProcessingInputs"]}
     assert inputs == {
         "/opt/ml/processing/input/predictions": STEP_PROPERTIES["TransformOutput.S3OutputPath"],
@@ -460,8 +509,117 @@ def test_the_parameters_let_an_execution_choose_data_instances_spot_and_threshol
         (PipelineParameter.TRAINING_INSTANCE_COUNT, "Integer"),
         (PipelineParameter.USE_SPOT_INSTANCES, "Boolean"),
         (PipelineParameter.QUALITY_THRESHOLD, "Float"),
+        (PipelineParameter.RAW_DATASET, "String"),
     }
+    assert parameter_defaults(definition)[PipelineParameter.RAW_DATASET] == "churn", "the configured dataset"
     assert definition.get("PipelineExperimentConfig") is None, "no experiments: they would depend on the SDK's Region"
+
+
+SPARK_ACCOUNTS = {"eu-west-1": "571004829621", "us-east-1": "173754725891"}
+"""AWS's Spark processing image registries, as the SageMaker Python SDK lists them (another account per Region)."""
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-east-1"])
+def test_prepare_runs_the_data_preparation_job_on_awss_spark_image_of_the_region(platform, region):
+    definition = deployed_definition(platform.template_json(region, "training"))
+    prepare = all_steps(definition)["Prepare"]["Arguments"]
+    app = prepare["AppSpecification"]
+    account = SPARK_ACCOUNTS[region]
+    assert app["ImageUri"] == f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-spark-processing:3.5-cpu"
+    submit, py_files_option, package, script = app["ContainerEntrypoint"]
+    assert (submit, py_files_option) == ("smspark-submit", "--py-files")
+    inputs = {item["InputName"]: item["S3Input"] for item in prepare["ProcessingInputs"]}
+    assets = f"s3://cdk-hnb659fds-assets-{ACCOUNT}-{region}/"
+    for name, local in (("package", package), ("script", script)):
+        folder, _, key = local.rpartition("/")
+        assert inputs[name]["LocalPath"] == folder and inputs[name]["S3Uri"] == assets + key, name
+    assert package.endswith(".zip") and script.endswith(".py")
+    # The settings from cdk.json, base64 through smspark-submit's shell; label and task from the hyperparameters.
+    option, *pieces = app["ContainerArguments"]
+    settings = contract.decode_settings("".join(pieces))
+    assert option == "--settings-base64"
+    assert PreparationSettings.from_mapping(settings) == PreparationSettings(
+        dataset="churn",
+        label_column="label",
+        task="classification",
+        rules=QualityRules(max_null_fraction={"label": 0}, min_rows=1000),
+    )
+    assert prepare["ProcessingResources"]["ClusterConfig"] | {"VolumeKmsKeyId": None} == {
+        "InstanceCount": 1,
+        "InstanceType": "ml.m5.xlarge",
+        "VolumeSizeInGB": 30,
+        "VolumeKmsKeyId": None,
+    }
+    at_run = at_run_time(prepare, {**parameter_defaults(definition), "RawDataset": "churn-2027"})
+    raw = next(item["S3Input"] for item in at_run["ProcessingInputs"] if item["InputName"] == "raw")
+    bucket = cloudformation_value({"Fn::GetStackOutput": {"OutputName": "DataStoreBucketName"}})
+    assert raw == {
+        "S3Uri": f"s3://{bucket}/raw/churn-2027/",
+        "LocalPath": "/opt/ml/processing/input/raw/churn",
+        "S3DataType": "S3Prefix",
+        "S3InputMode": "File",
+        # Every host gets every file: the driver lists them all and the executors read theirs.
+        "S3DataDistributionType": "FullyReplicated",
+        "S3CompressionType": "None",
+    }
+    outputs = {item["OutputName"]: item["S3Output"] for item in at_run["ProcessingOutputConfig"]["Outputs"]}
+    assert outputs["datasets"]["S3Uri"] == f"s3://{bucket}/datasets/ab12cd34ef56/"
+    assert outputs["datasets"]["LocalPath"] == contract.DATASETS_OUTPUT_PATH
+    assert outputs["baseline"]["S3Uri"] == f"s3://{bucket}/baseline/ab12cd34ef56/"
+    assert outputs["baseline"]["LocalPath"] == contract.BASELINE_OUTPUT_PATH
+
+
+def test_inputdatauri_chooses_between_preparing_the_raw_dataset_and_a_given_split_dataset(definition):
+    (choice,) = definition["Steps"]
+    assert (choice["Name"], choice["Type"]) == ("ChooseInputData", "Condition")
+    assert choice["Arguments"]["Conditions"] == [
+        {"Type": "Equals", "LeftValue": {"Get": "Parameters.InputDataUri"}, "RightValue": ""}
+    ]
+    assert [step["Name"] for step in choice["Arguments"]["IfSteps"]] == ["Prepare", "ChooseCapacity"]
+    assert [step["Name"] for step in choice["Arguments"]["ElseSteps"]] == ["ChooseCapacityGivenData"]
+    given = json.dumps(choice["Arguments"]["ElseSteps"])
+    assert "Steps.Prepare" not in given, "the given-data branch reads nothing of Prepare, which did not run"
+
+
+def test_a_model_trained_on_prepared_data_is_registered_with_its_data_quality_baseline(definition):
+    steps = all_steps(definition)
+    registration = at_run_time(steps["RegisterModelSpot"]["Arguments"], parameter_defaults(definition))
+    baseline = {
+        "Statistics": {"ContentType": "application/json", "S3Uri": f"{BASELINE}statistics.json"},
+        "Constraints": {"ContentType": "application/json", "S3Uri": f"{BASELINE}constraints.json"},
+    }
+    assert registration["ModelMetrics"]["ModelDataQuality"] == baseline
+    assert registration["DriftCheckBaselines"] == {"ModelDataQuality": baseline}
+    given = steps["RegisterModelSpotGivenData"]["Arguments"]
+    assert "ModelDataQuality" not in given["ModelMetrics"] and "DriftCheckBaselines" not in given
+
+
+def test_every_job_and_model_an_execution_creates_carries_the_platforms_tags(definition):
+    tags = [{"Key": key, "Value": value} for key, value in shipped_context()["platform"]["defaults"]["tags"].items()]
+    jobs = [step for step in all_steps(definition).values() if step["Type"] in JOB_STEP_TYPES]
+    assert len(jobs) == 1 + 4 * 4, "Prepare, and per branch a training, a model, a transform and an evaluation"
+    for step in jobs:
+        assert sorted(step["Arguments"]["Tags"], key=str) == sorted(tags, key=str), step["Name"]
+
+
+def test_prepare_on_instances_with_local_storage_names_no_volume_key(tmp_path):
+    spec = dataclasses.replace(
+        SPEC,
+        preparation=PreparationSpec(
+            dataset="churn",
+            arguments=("--settings-base64", "e30="),
+            instance_type="ml.r5d.2xlarge",
+            instance_count=3,
+            volume_key=False,
+            volume_size_gb=100,
+            max_runtime_seconds=7200,
+        ),
+    )
+    definition = PendingDefinition(spec, cache_dir=tmp_path).result()
+    prepare = all_steps(definition)["Prepare"]
+    assert "VolumeKmsKeyId" not in prepare["Arguments"]["ProcessingResources"]["ClusterConfig"]
+    assert prepare["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 3, "one Spark cluster"
+    assert request_problems(prepare, parameter_defaults(definition)) == []
 
 
 # --- Offline and deterministic -------------------------------------------------------------------------------
@@ -505,9 +663,14 @@ def test_the_generator_is_offline_deterministic_and_independent_of_the_sdks_regi
     elsewhere = run_generator(environment={**OFFLINE_ENVIRONMENT, "AWS_DEFAULT_REGION": "ap-southeast-2"})
     assert elsewhere.returncode == 0, elsewhere.stderr
     assert first.stdout == elsewhere.stdout
-    assert not re.search(r"(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-[0-9]", first.stdout), "no Region in the template"
+    generated = json.loads(first.stdout)
+    template = json.dumps(generated["definition"])
+    assert not re.search(r"(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-[0-9]", template), "no Region in the template"
     for placeholder in (PLACEHOLDERS.bucket_name, PLACEHOLDERS.execution_role_arn, PLACEHOLDERS.image_uri):
-        assert placeholder in first.stdout
+        assert placeholder in template
+    assert generated["spark_images"]["eu-west-1"] == (
+        "571004829621.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-spark-processing:3.5-cpu"
+    ), "resolved offline by the SDK"
 
 
 def test_the_generator_refuses_any_network_access_even_one_the_sdk_would_swallow():
@@ -594,11 +757,21 @@ def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_rege
     assert not damaged.from_cache and damaged.result() == template
 
 
-def test_the_cache_key_covers_the_contract_the_generator_imports(tmp_path, monkeypatch):
-    contract = tmp_path / "platform_contract"
-    shutil.copytree(pipeline_definition.CONTRACT_DIR, contract)
-    monkeypatch.setattr(pipeline_definition, "CONTRACT_DIR", contract)
-    before = definition_process.cache_key(SPEC)
-    names = contract / "names.py"
-    names.write_text(names.read_text().replace('"InputDataUri"', '"InputData"'))
-    assert definition_process.cache_key(SPEC) != before
+def test_the_cache_key_covers_every_project_file_the_generator_imports(tmp_path):
+    for pattern in GENERATOR_SOURCES:
+        for source in PROJECT_ROOT.glob(pattern):
+            copy_of = tmp_path / source.relative_to(PROJECT_ROOT)
+            copy_of.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, copy_of)
+    before = definition_process.cache_key(SPEC, root=tmp_path)
+    assert before == definition_process.cache_key(SPEC), "the copy shapes the template as the project does"
+    for changed in (
+        "platform_contract/names.py",
+        "ml_constructs/pipeline_steps/train.py",
+        "data_preparation/contract.py",
+    ):
+        path = tmp_path / changed
+        original = path.read_text()
+        path.write_text(original + "\n# changed\n")
+        assert definition_process.cache_key(SPEC, root=tmp_path) != before, changed
+        path.write_text(original)

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
+from data_preparation.settings import PreparationSettings, QualityRules, ValueRange
 from ml_constructs import (
     ContainerImage,
     DataStore,
@@ -28,12 +29,15 @@ from ml_constructs import (
 )
 from ml_constructs.container_image import TRAINING_CODE_DIR
 from ml_constructs.training_pipeline import JOB_LOG_GROUPS
+from ml_constructs.training_pipeline_props import PreparationProps
 from platform_contract.problems import InvalidInput
 from tests.conftest import shipped_context
 
 REGIONS = ("eu-west-1", "us-east-1")
 # Renaming it replaces the registry that holds the Region's model versions and approvals.
 PINNED_MODEL_PACKAGE_GROUP = "ModelRegistryModelPackageGroup1833CAA7"
+# AWS's Spark processing image registries, as the SageMaker Python SDK lists them.
+SPARK_ACCOUNTS = {"eu-west-1": "571004829621", "us-east-1": "173754725891"}
 SAGEMAKER_JOB_NAMESPACES = [
     "/aws/sagemaker/TrainingJobs",
     "/aws/sagemaker/ProcessingJobs",
@@ -88,25 +92,34 @@ def test_no_role_has_a_wildcard_action_or_a_managed_policy(platform, region):
 
 def test_the_execution_role_reaches_only_its_prefixes_of_the_regions_bucket(platform):
     statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
-    object_access = {}
+    object_access: dict[str, set[str]] = {}
     for statement in statements.values():
         for resource in _resources(statement):
             text = flat(resource)
             if "DataStoreBucket" in text and "Fn::Join" in text:
                 prefix = resource["Fn::Join"][1][-1]
-                object_access[prefix] = sorted(_actions(statement))
+                object_access.setdefault(prefix, set()).update(_actions(statement))
+    read_write = {"s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"}
     assert object_access == {
-        "/datasets/*": ["s3:GetObject"],
-        "/checkpoints/*": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-        "/models/*": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-        "/evaluation/*": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+        "/raw/*": {"s3:GetObject"},
+        # Prepare writes a split dataset per execution; training, transform and evaluation read it.
+        "/datasets/*": read_write,
+        "/baseline/*": {"s3:AbortMultipartUpload", "s3:PutObject"},
+        "/checkpoints/*": read_write,
+        "/models/*": read_write,
+        "/evaluation/*": read_write,
     }
-    listing = [statement for statement in statements.values() if _actions(statement) == ["s3:ListBucket"]]
+    listing = [
+        statement
+        for statement in statements.values()
+        if _actions(statement) == ["s3:ListBucket"] and "DataStoreBucket" in flat(statement["Resource"])
+    ]
     assert sorted(prefix for statement in listing for prefix in statement["Condition"]["StringLike"]["s3:prefix"]) == [
         "checkpoints/*",
         "datasets/*",
         "evaluation/*",
         "models/*",
+        "raw/*",
     ]
 
 
@@ -152,10 +165,44 @@ def test_the_execution_role_pulls_only_the_asset_repository(platform):
         for sid, statement in statements.items()
         if any(a.startswith("ecr:") for a in _actions(statement))
     }
-    assert set(ecr) == {"PullTheImage", "SignInToTheRegistry"}
+    assert set(ecr) == {"PullTheImage", "PullTheSparkImage", "SignInToTheRegistry"}
     assert sorted(_actions(ecr["PullTheImage"])) == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
     assert "cdk-hnb659fds-container-assets-${AWS::AccountId}-eu-west-1" in flat(ecr["PullTheImage"]["Resource"])
     assert _actions(ecr["SignInToTheRegistry"]) == ["ecr:GetAuthorizationToken"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_execution_role_pulls_awss_spark_image_from_that_repository_of_awss_account_only(platform, region):
+    statements = role_statements(platform.template(region, "training"), "ExecutionRole")
+    spark = statements["PullTheSparkImage"]
+    assert sorted(_actions(spark)) == [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+    ]
+    (resource,) = _resources(spark)
+    # The SDK's registry of the Region: another account, one repository.
+    account = SPARK_ACCOUNTS[region]
+    assert resource == f"arn:aws:ecr:{region}:{account}:repository/sagemaker-spark-processing"
+
+
+def test_the_execution_role_reads_only_the_preparation_code_of_the_asset_bucket(platform):
+    statements = role_statements(platform.template("eu-west-1", "training"), "ExecutionRole")
+    in_asset_bucket: dict[str, list] = {}
+    for statement in statements.values():
+        for action in _actions(statement):
+            in_asset_bucket.setdefault(action, []).extend(
+                resource for resource in _resources(statement) if "cdk-hnb659fds-assets-" in flat(resource)
+            )
+    objects = sorted(resource["Fn::Join"][1][-1] for resource in in_asset_bucket["s3:GetObject"])
+    assert [key.rsplit(".", 1)[1] for key in objects] == ["py", "zip"], "the job script and the package, by hash"
+    assert {action for action, found in in_asset_bucket.items() if found} == {"s3:GetObject", "s3:ListBucket"}
+    (listing,) = [
+        s
+        for s in statements.values()
+        if "cdk-hnb659fds-assets-" in flat(s["Resource"]) and _actions(s) == ["s3:ListBucket"]
+    ]
+    assert sorted(listing["Condition"]["StringLike"]["s3:prefix"]) == sorted(key.lstrip("/") for key in objects)
 
 
 def test_the_execution_role_writes_only_the_job_log_groups_and_job_metrics(platform):
@@ -287,7 +334,7 @@ def test_failures_and_registrations_reach_the_alert_topic(platform):
     template = platform.template("eu-west-1", "training")
     rules = _rules(template)
     patterns = {logical_id: rule["EventPattern"] for logical_id, rule in rules.items()}
-    assert len(patterns) == 3, "no schedule unless configured"
+    assert len(patterns) == 4, "no schedule unless configured"
     by_type = {pattern["detail-type"][0]: pattern for pattern in patterns.values()}
     failed = by_type["SageMaker Model Building Pipeline Execution Status Change"]
     assert failed["source"] == ["aws.sagemaker"]
@@ -296,6 +343,15 @@ def test_failures_and_registrations_reach_the_alert_topic(platform):
     job = by_type["SageMaker Training Job State Change"]
     assert job["detail"]["TrainingJobStatus"] == ["Failed"]
     assert "PipelineExecutionRole" in flat(job["detail"]["RoleArn"])
+    processing = by_type["SageMaker Processing Job State Change"]
+    assert processing["detail"]["ProcessingJobStatus"] == ["Failed"]
+    assert "PipelineExecutionRole" in flat(processing["detail"]["RoleArn"])
+    transformer = next(
+        rule["Targets"][0]["InputTransformer"]
+        for rule in rules.values()
+        if rule["EventPattern"]["detail-type"] == ["SageMaker Processing Job State Change"]
+    )
+    assert transformer["InputPathsMap"]["detail-FailureReason"] == "$.detail.FailureReason", "Prepare's violations"
     registered = by_type["SageMaker Model Package State Change"]
     assert registered["detail"] == {
         "ModelPackageGroupName": ["mlplatform-eu-west-1-data-models"],
@@ -353,6 +409,43 @@ def pipeline_stack(**props) -> tuple[cdk.Stack, TrainingPipeline]:
     return stack, pipeline
 
 
+HYPERPARAMETERS = {"target_column": "churned", "task": "classification"}
+PREPARATION = PreparationProps(PreparationSettings(dataset="churn", label_column="churned", task="classification"))
+
+
+def test_preparation_props_collect_the_jobs_problems_and_the_clusters_keyed_by_config_name():
+    settings = PreparationSettings(
+        dataset="churn",
+        label_column="churned",
+        task="classification",
+        feature_columns=("age", "income"),
+        train_fraction=0.8,
+        rules=QualityRules(value_ranges={"agee": ValueRange(0, 120)}),
+    )
+    props = TrainingPipelineProps(
+        hyperparameters={"target_column": "label", "task": "classification"},
+        preparation=PreparationProps(
+            settings, instance_type="ml.g5.xlarge", instance_count=101, max_runtime_seconds=10**6
+        ),
+    )
+    problems = props.problems()
+    assert [problem.key for problem in problems] == [
+        "preparation.train_fraction, validation_fraction, test_fraction",
+        "preparation.instance_type",
+        "preparation.instance_count",
+        "preparation.max_runtime_seconds",
+        "preparation.rules.value_ranges.agee",
+        "preparation.label_column",
+    ]
+    assert str(problems[0]) == (
+        "preparation.train_fraction, validation_fraction, test_fraction: sum to 0.8 + 0.15 + 0.15 is not allowed; "
+        "allowed: a sum of 1"
+    )
+    assert "allowed: a column the settings name: churned, age, income" in str(problems[4])
+    assert "allowed: the hyperparameter target_column ('label')" in str(problems[5])
+    assert TrainingPipelineProps(hyperparameters=HYPERPARAMETERS, preparation=PREPARATION).problems() == []
+
+
 def test_props_collect_every_problem_keyed_by_its_config_name():
     props = TrainingPipelineProps(
         instance_type="m5.xlarge",
@@ -400,12 +493,18 @@ def test_the_stack_maps_the_training_settings_onto_the_props_by_name(platform):
     props = platform.stages["eu-west-1"].training.pipeline.props
     (settings,) = [region.settings.training for region in platform.config.regions if region.region == "eu-west-1"]
     mapped = [field.name for field in dataclasses.fields(props) if field.name in type(settings).model_fields]
-    assert len(mapped) == 9, "every setting the pipeline takes, under its cdk.json name"
+    assert len(mapped) == 10, "every setting the pipeline takes, under its cdk.json name"
     for name in mapped:
         actual, expected = getattr(props, name), getattr(settings, name)
-        if name == "quality_gate":
-            actual, expected = dataclasses.asdict(actual), expected.model_dump()
+        if name in ("quality_gate", "preparation"):
+            continue
         assert actual == expected, name
+    assert dataclasses.asdict(props.quality_gate) == settings.quality_gate.model_dump()
+    assert settings.preparation is not None and props.preparation is not None
+    job = props.preparation.settings
+    assert (job.dataset, job.label_column, job.task) == ("churn", "label", "classification")
+    assert job.rules.min_rows == settings.preparation.rules.min_rows == 1000
+    assert props.job_tags == {"project": "ml-platform", "cost-center": "ml"}
     assert props.metric_definitions, "the container's metric definitions"
 
 
@@ -424,7 +523,7 @@ def test_metric_definitions_are_read_from_the_containers_file_and_checked(tmp_pa
 
 
 def test_a_scheduled_retraining_may_only_start_this_pipeline():
-    stack, pipeline = pipeline_stack()
+    stack, pipeline = pipeline_stack(preparation=PREPARATION, hyperparameters=HYPERPARAMETERS)
     key = kms.Key(stack, "TopicKey")
     PipelineNotifications(
         stack,
@@ -438,6 +537,10 @@ def test_a_scheduled_retraining_may_only_start_this_pipeline():
     assert schedule["ScheduleExpression"] == "cron(0 3 ? * MON *)"
     (target,) = schedule["Targets"]
     assert "pipeline/training-pipeline" in flat(target["Arn"])
+    # On the configured raw dataset; InputDataUri keeps its empty default, which prepares it.
+    assert target["SageMakerPipelineParameters"] == {
+        "PipelineParameterList": [{"Name": "RawDataset", "Value": "churn"}]
+    }
     starter = role_statements(template, "NotificationsStarterRole")
     (statement,) = starter.values()
     assert _actions(statement) == ["sagemaker:StartPipelineExecution"]

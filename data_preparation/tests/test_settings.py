@@ -99,10 +99,17 @@ def test_settings_survive_the_round_trip_through_json():
     assert PreparationSettings.from_mapping(settings.to_mapping()) == settings
 
 
-def test_the_settings_argument_passes_a_shell_unchanged():
+def test_the_settings_argument_passes_a_shell_unchanged_in_pieces_sagemaker_accepts():
     # smspark-submit joins the command line with spaces and runs it with a shell.
-    settings = {"dataset": "churn data", "label_column": 'it\'s "quoted"', "task": "classification"}
-    command = " ".join([sys.executable, "-c", "'import sys; print(sys.argv[2])'", *contract.job_arguments(settings)])
+    settings = {
+        "dataset": "churn data",
+        "label_column": 'it\'s "quoted"',
+        "task": "classification",
+        "feature_columns": [f"feature_{index}" for index in range(40)],
+    }
+    arguments = contract.job_arguments(settings)
+    assert len(arguments) > 2 and all(len(piece) <= contract.MAX_ARGUMENT_LENGTH for piece in arguments)
+    command = " ".join([sys.executable, "-c", "'import sys; print(\"\".join(sys.argv[2:]))'", *arguments])
     printed = subprocess.run(command, shell=True, capture_output=True, text=True, check=True).stdout.strip()
     assert contract.decode_settings(printed) == settings
 

@@ -14,8 +14,10 @@ SageMaker Pipelines
   leads to the execution's last step if that is known, else its if-branch.
 - A job step's request is checked as SageMaker checks its Create*Job call: a VolumeKmsKeyId with an
   instance type that has local NVMe storage fails the step, and the execution, with SageMaker's
-  ValidationException, as the step's failure reason (``job_request_error``); a parameter value
-  outside the parameter's EnumValues is refused when the execution starts.
+  ValidationException, as the step's failure reason (``job_request_error``); so does a processing
+  step's request that breaks botocore's CreateProcessingJob shape (member names, required members,
+  types, enums, lengths, ranges, patterns), resolved with the execution's parameters; a parameter
+  value outside the parameter's EnumValues is refused when the execution starts.
 - How an execution ends is not something the emulator can know, so by default it ends as moto ends
   every execution: Succeeded, at once. ``POST /_rehearsal/sagemaker/pipeline-outcomes`` queues the
   outcome of a pipeline's next execution instead: its final status (Succeeded, Failed or Stopped),
@@ -61,6 +63,7 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from platform_contract.instance_types import InstanceType
 from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, MONITORING_EXECUTIONS_PATH, PIPELINE_OUTCOMES_PATH
 from rehearsal.emulator import monitoring
+from rehearsal.emulator.api_shapes import request_shape, shape_problems
 
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
 ENDPOINT_STATUSES = frozenset(
@@ -345,6 +348,10 @@ def job_request_error(step: dict[str, Any], parameters: dict[str, Any]) -> str |
     TransformResources, ProcessingClusterConfig).
     """
     action, path = _JOB_RESOURCES.get(step["Type"], ("", ()))
+    if step["Type"] == "Processing":
+        problems = processing_request_problems(step, parameters)
+        if problems:
+            return _validation_exception(action, "; ".join(problems))
     resources: Any = step.get("Arguments", {})
     for key in path:
         resources = resources.get(key, {})
@@ -354,12 +361,52 @@ def job_request_error(step: dict[str, Any], parameters: dict[str, Any]) -> str |
     parsed = InstanceType.parse(instance_type) if isinstance(instance_type, str) else None
     if parsed is None or not parsed.family.local_storage:
         return None
+    return _validation_exception(
+        action,
+        f"Volume KMS key is not supported for instance type {instance_type}: its local instance storage is encrypted "
+        "in hardware. You can't request a VolumeKmsKeyId when using an instance type with local storage.",
+    )
+
+
+def _validation_exception(action: str, message: str) -> str:
+    """A refused Create*Job call, as a pipeline reports it as the step's failure reason."""
     return (
         f"ClientError: Failed to invoke sagemaker:{action}. Error Details: An error occurred (ValidationException) "
-        f"when calling the {action} operation: Volume KMS key is not supported for instance type {instance_type}: "
-        "its local instance storage is encrypted in hardware. You can't request a VolumeKmsKeyId when using an "
-        "instance type with local storage."
+        f"when calling the {action} operation: {message}"
     )
+
+
+EMULATED_EXECUTION_ID = "emulated0000"
+"""The execution ID a request is checked with before the execution exists."""
+
+
+def _resolved(node: Any, parameters: dict[str, Any]) -> Any:
+    """A step's arguments as SageMaker resolves them when it creates the job: parameters by value, the execution
+    ID, an earlier step's property (an S3 URI the emulator cannot know) as a URI, functions evaluated."""
+    if isinstance(node, list):
+        return [_resolved(item, parameters) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Get"}:
+        reference = node["Get"]
+        if reference.startswith("Parameters."):
+            return parameters.get(reference.removeprefix("Parameters."))
+        if reference == "Execution.PipelineExecutionId":
+            return EMULATED_EXECUTION_ID
+        return f"s3://emulated-step-property/{EMULATED_EXECUTION_ID}/"
+    if set(node) == {"Std:Join"}:
+        join = node["Std:Join"]
+        return join["On"].join(str(_resolved(value, parameters)) for value in join["Values"])
+    return {key: _resolved(value, parameters) for key, value in node.items()}
+
+
+def processing_request_problems(step: dict[str, Any], parameters: dict[str, Any]) -> list[str]:
+    """Where the CreateProcessingJob request of a processing step breaks botocore's request shape."""
+    request = {
+        "ProcessingJobName": f"pipelines-{EMULATED_EXECUTION_ID}-{step['Name']}"[:63],
+        **_resolved(step.get("Arguments", {}), parameters),
+    }
+    return shape_problems(request, request_shape("CreateProcessingJob"), "CreateProcessingJob")
 
 
 def _next_outcome(account_id: str, region_name: str, pipeline_name: str) -> Outcome:

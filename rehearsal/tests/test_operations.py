@@ -19,6 +19,12 @@ from rehearsal.tests.support import REGION, Stacks
 ROLE = "arn:aws:iam::123456789012:role/any"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model:latest"
 REJECTION = "Quality gate: the model's auc on the test set is 0.61, which is below the threshold 0.75"
+# The emulator checks a processing step's request as CreateProcessingJob does: this one is complete.
+EVALUATION_REQUEST = {
+    "RoleArn": ROLE,
+    "AppSpecification": {"ImageUri": IMAGE, "ContainerEntrypoint": ["evaluate"]},
+    "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}},
+}
 
 
 def _definition() -> str:
@@ -70,7 +76,7 @@ def _definition() -> str:
                         ],
                         "IfSteps": [
                             {"Name": "TrainSpot", "Type": "Training", "DisplayName": "Train on spot", "Arguments": {}},
-                            {"Name": "Evaluate", "Type": "Processing", "Arguments": {}},
+                            {"Name": "Evaluate", "Type": "Processing", "Arguments": EVALUATION_REQUEST},
                             gate,
                         ],
                         "ElseSteps": [{"Name": "TrainOnDemand", "Type": "Training", "Arguments": {}}],

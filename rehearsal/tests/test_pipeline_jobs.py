@@ -11,19 +11,53 @@ from rehearsal.tests.support import Stacks
 
 ROLE = "arn:aws:iam::123456789012:role/any"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/k"
+SPARK = "571004829621.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-spark-processing:3.5-cpu"
 
 
-def _pipeline(stacks: Stacks, enum_values: list[str]) -> str:
+def _processing(arguments: list[str], instance_count: int = 1) -> dict:
+    """A Prepare-like CreateProcessingJob request, as the pipeline's definition states it."""
+    return {
+        "RoleArn": ROLE,
+        "AppSpecification": {
+            "ImageUri": SPARK,
+            "ContainerEntrypoint": ["smspark-submit"],
+            "ContainerArguments": arguments,
+        },
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceCount": instance_count,
+                "InstanceType": "ml.m5.large",
+                "VolumeSizeInGB": 30,
+                "VolumeKmsKeyId": KEY,
+            }
+        },
+        "ProcessingInputs": [
+            {
+                "InputName": "raw",
+                "S3Input": {
+                    "S3Uri": {"Std:Join": {"On": "", "Values": ["s3://b/raw/", {"Get": "Parameters.RawDataset"}, "/"]}},
+                    "LocalPath": "/opt/ml/processing/input/raw/churn",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                    "S3DataDistributionType": "FullyReplicated",
+                },
+            }
+        ],
+    }
+
+
+def _pipeline(stacks: Stacks, enum_values: list[str], processing: dict | None = None) -> str:
     name = stacks.unique_name()
     definition = {
         "Version": "2020-12-01",
         "Parameters": [
+            {"Name": "RawDataset", "Type": "String", "DefaultValue": "churn"},
             {
                 "Name": "TrainingInstanceType",
                 "Type": "String",
                 "DefaultValue": "ml.m5.xlarge",
                 "EnumValues": enum_values,
-            }
+            },
         ],
         "Steps": [
             {
@@ -41,11 +75,7 @@ def _pipeline(stacks: Stacks, enum_values: list[str]) -> str:
             {
                 "Name": "Evaluate",
                 "Type": "Processing",
-                "Arguments": {
-                    "ProcessingResources": {
-                        "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeKmsKeyId": KEY}
-                    }
-                },
+                "Arguments": processing or _processing(["--settings-base64", "e30="]),
             },
         ],
     }
@@ -82,3 +112,25 @@ def test_a_parameter_value_outside_its_enum_values_is_refused(stacks: Stacks) ->
         _run(stacks, pipeline, "ml.g5.xlarge")
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert "EnumValues" in raised.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("processing", "saying"),
+    [
+        (
+            _processing(["--settings-base64", "a" * 257]),
+            "AppSpecification.ContainerArguments[1]: length 257 is above 256",
+        ),
+        (_processing(["--settings-base64", "e30="], instance_count=101), "InstanceCount: 101 is above 100"),
+    ],
+    ids=["an argument longer than SageMaker takes", "a cluster larger than SageMaker allows"],
+)
+def test_a_processing_request_that_breaks_the_create_processing_job_shape_fails_its_step(
+    stacks: Stacks, processing: dict, saying: str
+) -> None:
+    refused = _run(stacks, _pipeline(stacks, ["ml.m5.xlarge"], processing), "ml.m5.xlarge")
+    assert refused["PipelineExecutionStatus"] == "Failed"
+    evaluate = refused["Steps"][0]
+    assert (evaluate["StepName"], evaluate["StepStatus"]) == ("Evaluate", "Failed")
+    assert "Failed to invoke sagemaker:CreateProcessingJob" in evaluate["FailureReason"]
+    assert saying in evaluate["FailureReason"]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from data_preparation import contract
 from rehearsal.aws import Emulator
-from rehearsal.model import serving, write_data_set
+from rehearsal.model import ModelFailed, serving, write_data_set, write_raw_data_set
 from rehearsal.operator_phase import PipelineStandIn
 from rehearsal.tests.support import REGION, Stacks
 
@@ -94,3 +95,32 @@ def test_a_succeeded_execution_leaves_a_real_registered_model_that_the_endpoint_
         )
     predictions = [float(line) for line in answer["Body"].read().split()]
     assert len(predictions) == len(rows.splitlines()) and all(0 <= p <= 1 for p in predictions)
+
+
+@pytest.mark.slow
+def test_the_prepare_step_runs_the_real_job_on_local_spark_and_refuses_unlabelled_rows(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    settings = {"dataset": "churn", "label_column": "label", "task": "classification", "rules": {"min_rows": 100}}
+    definition = {
+        "Steps": [
+            {
+                "Name": "Prepare",
+                "Type": "Processing",
+                "Arguments": {"AppSpecification": {"ContainerArguments": contract.job_arguments(settings)}},
+            }
+        ]
+    }
+    stand_in = PipelineStandIn(emulator, REGION, tmp_path / "jobs")
+    prepared = stand_in.prepare(definition, write_raw_data_set(tmp_path / "raw" / "churn", target="label"), "churn")
+    assert sorted(path.name for path in prepared.data_set.directory.iterdir()) == [
+        "test",
+        "test-labels",
+        "train",
+        "validation",
+    ]
+    assert sorted(path.name for path in prepared.baseline.iterdir()) == ["constraints.json", "statistics.json"]
+    unlabelled = write_raw_data_set(tmp_path / "raw" / "bad", target="label", missing_labels=30)
+    with pytest.raises(ModelFailed) as refused:
+        stand_in.prepare(definition, unlabelled, "bad")
+    assert "label_column label: missing in 0.025 (30 of 1200 rows); allowed: a label in every row" in str(refused.value)

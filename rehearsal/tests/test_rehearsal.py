@@ -18,9 +18,10 @@ TIMEOUT_SECONDS = 1500
 def _day_2_operations(region: str, other_region: str) -> tuple[str, ...]:
     """What the summary must show of the day-2 operations, each with its result checked by the rehearsal."""
     return (
-        f"mlp upload-data --region {region} <workdir>/data/churn: 4 files under",
+        f"mlp upload-data --region {region} <workdir>/data/churn: 2 files under s3://<data bucket>/raw/churn/",
         f"mlp upload-data --region {region} <workdir>/large.bin: 9437184 bytes, progress shown at 10, 20,",
-        "--wait --poll-seconds 0.2: Succeeded after following 7 steps; registered arn:aws:sagemaker:",
+        "--wait --poll-seconds 0.2: Succeeded after following 9 steps; registered arn:aws:sagemaker:",
+        "--data churn-unlabelled --wait --poll-seconds 0.2: exit 1 at Prepare, printing 2 violations",
         f"mlp reject --region {region}: arn:",
         "--no-spot --wait --poll-seconds 0.2: exit 1 at RejectModelOnDemand, printing the reason: mlp: "
         + "pipeline execution failed: Quality gate:",
