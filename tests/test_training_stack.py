@@ -195,7 +195,7 @@ def test_the_execution_role_reads_only_the_preparation_code_of_the_asset_bucket(
                 resource for resource in _resources(statement) if "cdk-hnb659fds-assets-" in flat(resource)
             )
     objects = sorted(resource["Fn::Join"][1][-1] for resource in in_asset_bucket["s3:GetObject"])
-    assert [key.rsplit(".", 1)[1] for key in objects] == ["py", "zip"], "the job script and the package, by hash"
+    assert sorted(key.rsplit(".", 1)[1] for key in objects) == ["py", "zip"], "the job script and the package, by hash"
     assert {action for action, found in in_asset_bucket.items() if found} == {"s3:GetObject", "s3:ListBucket"}
     (listing,) = [
         s
