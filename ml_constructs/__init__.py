@@ -18,14 +18,19 @@ _EXPORTS = {
     "DataPrefix": "platform_contract.names",
     "DataStore": "ml_constructs.data_store",
     "EndpointAlarms": "ml_constructs.endpoint_alarms",
+    "ExperimentTracking": "ml_constructs.experiment_tracking",
+    "ExperimentTrackingProps": "ml_constructs.studio_props",
     "MetricDefinition": "ml_constructs.training_pipeline_props",
     "ModelEndpoint": "ml_constructs.model_endpoint",
     "ModelImage": "ml_constructs.model_image",
     "ModelRegistry": "ml_constructs.model_registry",
+    "Personas": "ml_constructs.personas",
     "PipelineNotifications": "ml_constructs.pipeline_notifications",
     "PlatformDashboard": "ml_constructs.platform_dashboard",
     "PrivateNetwork": "ml_constructs.private_network",
     "QualityGate": "ml_constructs.training_pipeline_props",
+    "StudioDomain": "ml_constructs.studio_domain",
+    "StudioDomainProps": "ml_constructs.studio_props",
     "TrafficRouting": "ml_constructs.traffic_routing",
     "TrainingPipeline": "ml_constructs.training_pipeline",
     "TrainingPipelineProps": "ml_constructs.training_pipeline_props",
@@ -36,14 +41,19 @@ __all__ = [
     "DataPrefix",
     "DataStore",
     "EndpointAlarms",
+    "ExperimentTracking",
+    "ExperimentTrackingProps",
     "MetricDefinition",
     "ModelEndpoint",
     "ModelImage",
     "ModelRegistry",
+    "Personas",
     "PipelineNotifications",
     "PlatformDashboard",
     "PrivateNetwork",
     "QualityGate",
+    "StudioDomain",
+    "StudioDomainProps",
     "TrafficRouting",
     "TrainingPipeline",
     "TrainingPipelineProps",
@@ -53,12 +63,16 @@ if TYPE_CHECKING:
     from ml_constructs.alert_topic import AlertTopic
     from ml_constructs.data_store import DataStore
     from ml_constructs.endpoint_alarms import EndpointAlarms
+    from ml_constructs.experiment_tracking import ExperimentTracking
     from ml_constructs.model_endpoint import CapacitySchedule, ModelEndpoint
     from ml_constructs.model_image import ModelImage
     from ml_constructs.model_registry import ModelRegistry
+    from ml_constructs.personas import Personas
     from ml_constructs.pipeline_notifications import PipelineNotifications
     from ml_constructs.platform_dashboard import PlatformDashboard
     from ml_constructs.private_network import PrivateNetwork
+    from ml_constructs.studio_domain import StudioDomain
+    from ml_constructs.studio_props import ExperimentTrackingProps, StudioDomainProps
     from ml_constructs.traffic_routing import TrafficRouting
     from ml_constructs.training_pipeline import TrainingPipeline
     from ml_constructs.training_pipeline_props import MetricDefinition, QualityGate, TrainingPipelineProps

@@ -12,6 +12,7 @@ class StackId(StrEnum):
     NETWORK = "Network"
     TRAINING = "Training"
     SERVING = "Serving"
+    STUDIO = "Studio"
 
 
 class Output(StrEnum):
@@ -28,6 +29,11 @@ class Output(StrEnum):
     ENDPOINT_CONFIG_NAME = "EndpointConfigName"
     VARIANT_NAME = "VariantName"
     DASHBOARD_NAME = "DashboardName"
+    TRACKING_SERVER_ARN = "TrackingServerArn"
+    DATA_SCIENTIST_ROLE_ARN = "DataScientistRoleArn"
+    APPROVER_ROLE_ARN = "ApproverRoleArn"
+    OPERATOR_ROLE_ARN = "OperatorRoleArn"
+    DOMAIN_ID = "DomainId"
 
 
 class PipelineParameter(StrEnum):
@@ -45,6 +51,8 @@ class DataPrefix(StrEnum):
 
     DATASETS = "datasets/"
     """Training, validation and test data, uploaded by people or upstream jobs."""
+    RAW = "raw/"
+    """Data as it arrives, before preparation turns it into data sets."""
     CHECKPOINTS = "checkpoints/"
     """Spot-training checkpoints that an interrupted job resumes from."""
     MODELS = "models/"
@@ -53,6 +61,8 @@ class DataPrefix(StrEnum):
     """Batch-transform output and evaluation reports of candidate models."""
     CAPTURE = "capture/"
     """Requests and responses captured by the endpoints."""
+    MLFLOW = "mlflow/"
+    """The MLflow tracking server's artifact store: logged models and files of experiment runs."""
 
 
 class MediaType(StrEnum):

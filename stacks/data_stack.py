@@ -5,13 +5,14 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
-from ml_constructs import AlertTopic, DataStore, ModelRegistry
+from ml_constructs import AlertTopic, DataStore, ExperimentTracking, ModelRegistry
 from platform_config import RegionConfig
 from platform_contract.names import Output
 
 
 class DataStack(Stack):
-    """Holds what must outlive every deployment: the key, the buckets, the alert topic and the model registry.
+    """Holds what must outlive every deployment: the key, the buckets, the alert topic, the model registry and, where
+    the config enables experiments, the MLflow tracking server (its runs are state, and it needs no network).
 
     Its resources are retained when the stack is deleted and their logical IDs never change.
     """
@@ -29,6 +30,13 @@ class DataStack(Stack):
         )
         self.alerts = AlertTopic(self, "Alerts", key=self.data_store.key, email=config.settings.alarm_email)
         self.registry = ModelRegistry(self, "ModelRegistry")
+        experiments = config.settings.experiments
+        self.tracking: ExperimentTracking | None = None
+        if experiments.enabled:
+            self.tracking = ExperimentTracking(
+                self, "ExperimentTracking", data_store=self.data_store, props=experiments.tracking_props()
+            )
+            CfnOutput(self, Output.TRACKING_SERVER_ARN.value, value=self.tracking.tracking_server_arn)
         # Operators' tools find the Region's resources through these outputs, never through guessed names.
         CfnOutput(self, Output.DATA_BUCKET_NAME.value, value=self.data_store.bucket.bucket_name)
         CfnOutput(self, Output.KEY_ARN.value, value=self.data_store.key.key_arn)
