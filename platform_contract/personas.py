@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from platform_contract.names import Output
+
 
 class Persona(StrEnum):
     DATA_SCIENTIST = "data_scientist"
@@ -21,6 +23,13 @@ class Persona(StrEnum):
     """Deploys and runs the Region with ``mlp``; approving is the approver's alone, so that nobody both approves
     and ships a model."""
 
+
+PERSONA_OUTPUTS = {
+    Persona.DATA_SCIENTIST: Output.DATA_SCIENTIST_ROLE_ARN,
+    Persona.APPROVER: Output.APPROVER_ROLE_ARN,
+    Persona.OPERATOR: Output.OPERATOR_ROLE_ARN,
+}
+"""The Studio stack's output with each persona's role ARN."""
 
 CDK_DEPLOY = "sts:AssumeRole"
 """``cdk deploy`` works through the bootstrap stack's roles (deploy, file and image publishing, lookup), which the

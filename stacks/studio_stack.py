@@ -9,13 +9,7 @@ from ml_constructs import DataStore, ExperimentTracking, ModelRegistry, Personas
 from platform_config import RegionConfig
 from platform_config.naming import stack_name, stage_name
 from platform_contract.names import Output, StackId
-from platform_contract.personas import Persona
-
-PERSONA_OUTPUTS = {
-    Persona.DATA_SCIENTIST: Output.DATA_SCIENTIST_ROLE_ARN,
-    Persona.APPROVER: Output.APPROVER_ROLE_ARN,
-    Persona.OPERATOR: Output.OPERATOR_ROLE_ARN,
-}
+from platform_contract.personas import PERSONA_OUTPUTS
 
 
 class StudioStack(Stack):

@@ -692,6 +692,9 @@ class CdkMetadata(_Resource, CloudFormationModel):
         return True
 
 
+# Studio's types build on _Resource above.
+from rehearsal.emulator import studio  # noqa: E402
+
 REGISTERED: tuple[type[_Resource], ...] = (
     SageMakerPipeline,
     SageMakerModelPackageGroup,
@@ -705,11 +708,13 @@ REGISTERED: tuple[type[_Resource], ...] = (
     SecurityGroupIngress,
     SecurityGroupEgress,
     CdkMetadata,
+    *studio.STUDIO_TYPES,
 )
 
 
 def register() -> None:
     """Makes moto's CloudFormation see the types above (they exist once this module is imported)."""
+    studio.add_describe_calls()
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     known = parsing.get_model_map()

@@ -360,4 +360,8 @@ def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
         "AWS::EC2::SecurityGroupIngress",
         "AWS::EC2::SecurityGroupEgress",
         "AWS::CDK::Metadata",
+        # Tested in test_studio_resources.py.
+        "AWS::SageMaker::Domain",
+        "AWS::SageMaker::UserProfile",
+        "AWS::SageMaker::MlflowTrackingServer",
     }
