@@ -9,7 +9,11 @@ from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataStore
-from ml_constructs.studio_props import ExperimentTrackingProps
+from ml_constructs.studio_props import (
+    EXPERIMENT_HYPERPARAMETER,
+    TRACKING_URI_HYPERPARAMETER,
+    ExperimentTrackingProps,
+)
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.names import DataPrefix
 from platform_contract.problems import Problem, raise_if_any
@@ -38,9 +42,7 @@ MLFLOW_LOG_ACTIONS = (
     "sagemaker-mlflow:LogBatch",
     "sagemaker-mlflow:LogInputs",
 )
-TRACKING_URI_HYPERPARAMETER = "mlflow_tracking_uri"
-EXPERIMENT_HYPERPARAMETER = "mlflow_experiment"
-"""The image's hyperparameters that point ``train`` at a tracking server (training_code/contract.json)."""
+__all__ = ["EXPERIMENT_HYPERPARAMETER", "TRACKING_URI_HYPERPARAMETER", "ExperimentTracking", "grant_experiment_logging"]
 # What a person needs to open the tracking server's UI from Studio or the console.
 _UI_ACTIONS = ("sagemaker:DescribeMlflowTrackingServer", "sagemaker:CreatePresignedMlflowTrackingServerUrl")
 

@@ -24,6 +24,9 @@ _TRACKING_SERVER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 TRACKING_SERVER_SIZES = ("Small", "Medium", "Large")
 _MLFLOW_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 _MAINTENANCE_WINDOW = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)$")
+TRACKING_URI_HYPERPARAMETER = "mlflow_tracking_uri"
+EXPERIMENT_HYPERPARAMETER = "mlflow_experiment"
+"""The image's hyperparameters that point ``train`` at a tracking server (training_code/contract.json)."""
 MAX_USER_PROFILES = 50
 """Kept well under SageMaker's per-domain quota of user profiles; more people share a domain through spaces."""
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ml_constructs.studio_props import EXPERIMENT_HYPERPARAMETER, TRACKING_URI_HYPERPARAMETER
 from operator_cli import commands
 from platform_config.naming import stack_name
 from platform_contract.names import Output, StackId
@@ -177,7 +178,15 @@ class PipelineStandIn:
         ran_by_type = {steps[step["StepName"]]["Type"]: steps[step["StepName"]] for step in ran}
         training, registration = ran_by_type["Training"], ran_by_type["RegisterModel"]
         execution_id = execution_arn.rsplit("/", 1)[-1]
-        model = train(data_set, training_hyperparameters(definition), self.jobs / execution_id)
+        # The emulator serves no MLflow API (SageMaker's tracking servers answer at their own endpoint, which the
+        # rehearsal never calls), so train runs here without the tracking server the definition names; its logging
+        # to a real MLflow server is tested in training_code/tests/test_tracking.py.
+        hyperparameters = {
+            key: value
+            for key, value in training_hyperparameters(definition).items()
+            if key not in (TRACKING_URI_HYPERPARAMETER, EXPERIMENT_HYPERPARAMETER)
+        }
+        model = train(data_set, hyperparameters, self.jobs / execution_id)
         # A training job uploads <S3OutputPath><job name>/output/model.tar.gz; pipelines name jobs after the step.
         output_path = training["Arguments"]["OutputDataConfig"]["S3OutputPath"]
         model_uri = f"{output_path.rstrip('/')}/pipelines-{execution_id}-{training['Name']}/output/model.tar.gz"

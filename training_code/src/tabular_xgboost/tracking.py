@@ -86,9 +86,12 @@ def tracking(
     if not (enabled and hyperparameters.mlflow_tracking_uri):
         yield Tracker()
         return
+    import mlflow
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=hyperparameters.mlflow_tracking_uri)
+    # Process-wide, not only the client's: sagemaker-mlflow's request signer reads the ARN from mlflow's global URI.
+    mlflow.set_tracking_uri(hyperparameters.mlflow_tracking_uri)
+    client = MlflowClient()
     experiment = client.get_experiment_by_name(hyperparameters.mlflow_experiment)
     experiment_id = (
         experiment.experiment_id if experiment else client.create_experiment(hyperparameters.mlflow_experiment)
