@@ -24,19 +24,30 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Sts": ec2.InterfaceVpcEndpointAwsService.STS,  # role credentials
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,  # data keys of volumes, outputs and objects
 }
+# Only where a Region has them: what Studio's apps need beyond INTERFACE_ENDPOINTS ("Connect Studio notebooks in a VPC
+# to external resources", SageMaker developer guide), and what MLflow clients in the VPC reach the tracking server by.
+STUDIO_INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "SageMakerStudio": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_STUDIO,  # the Studio web app and its apps
+    "SageMakerNotebook": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_NOTEBOOK,  # presigned domain URLs
+}
+EXPERIMENT_TRACKING_INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "SageMakerExperiments": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_EXPERIMENTS,  # MLflow tracking servers
+}
 HTTPS = ec2.Port.tcp(443)
 
 
 class PrivateNetwork(Construct):
     """A VPC over the given Availability Zones with isolated private subnets only (no NAT, no internet
-    gateway), an S3 gateway endpoint, the interface endpoints in ``INTERFACE_ENDPOINTS`` and encrypted
-    flow logs.
+    gateway), an S3 gateway endpoint, the interface endpoints in ``INTERFACE_ENDPOINTS`` (and those of Studio and
+    of experiment tracking where asked for) and encrypted flow logs.
 
     :param availability_zones: zones to span; at least two so that training and serving survive the loss of one.
     :param key: encrypts the flow-log group.
     :param flow_log_retention: how long flow logs are kept. Default: one year.
     :param cidr: the VPC's address range. Default: 10.40.0.0/16.
     :param removal_policy: applies to the flow-log group. Default: RETAIN.
+    :param studio: adds ``STUDIO_INTERFACE_ENDPOINTS``. Default: false.
+    :param experiment_tracking: adds ``EXPERIMENT_TRACKING_INTERFACE_ENDPOINTS``. Default: false.
     """
 
     def __init__(
@@ -49,6 +60,8 @@ class PrivateNetwork(Construct):
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         cidr: str = "10.40.0.0/16",
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        studio: bool = False,
+        experiment_tracking: bool = False,
     ) -> None:
         super().__init__(scope, id)
         if len(set(availability_zones)) < 2:
@@ -108,7 +121,12 @@ class PrivateNetwork(Construct):
         self.endpoint_security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS from workloads in the VPC")
 
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.subnets])
-        for endpoint_id, service in INTERFACE_ENDPOINTS.items():
+        endpoints = {
+            **INTERFACE_ENDPOINTS,
+            **(STUDIO_INTERFACE_ENDPOINTS if studio else {}),
+            **(EXPERIMENT_TRACKING_INTERFACE_ENDPOINTS if experiment_tracking else {}),
+        }
+        for endpoint_id, service in endpoints.items():
             self.vpc.add_interface_endpoint(
                 endpoint_id,
                 service=service,

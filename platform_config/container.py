@@ -10,6 +10,7 @@ import difflib
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,12 @@ def hyperparameter_problems(values: dict[str, str]) -> list[Problem]:
 
 def _accepts(rule: dict[str, Any], text: str) -> bool:
     if rule["type"] == "string":
-        return bool(text.strip()) and text in rule.get("choices", [text])
+        pattern = rule.get("pattern")
+        return (
+            bool(text.strip())
+            and text in rule.get("choices", [text])
+            and (pattern is None or re.fullmatch(pattern, text) is not None)
+        )
     try:
         value: float = int(text) if rule["type"] == "integer" else float(text)
     except ValueError:

@@ -24,6 +24,11 @@ from ml_constructs.model_endpoint_props import NO_MODEL, ModelEndpointProps, Sch
 from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
 from ml_constructs.pipeline_spec import QualityMetric
 from ml_constructs.region_budget_props import RegionBudgetProps
+from ml_constructs.studio_props import (
+    ExperimentTrackingProps,
+    StudioDomainProps,
+    UserProfileProps,
+)
 from ml_constructs.traffic_shifting import ShiftMode, TrafficShifting
 from ml_constructs.training_pipeline_props import PreparationProps, QualityGate, TrainingPipelineProps
 from platform_config.container import hyperparameter_problems, image_accelerators
@@ -31,6 +36,7 @@ from platform_config.schedules import ScheduleTarget, schedule_problem
 from platform_contract.instance_types import InstanceUse, instance_type_problems
 from platform_contract.limits import LOG_RETENTION_DAYS, MAX_USER_TAGS
 from platform_contract.names import PLATFORM_TAG_KEY
+from platform_contract.personas import Persona
 from platform_contract.problems import Problem
 
 
@@ -450,6 +456,59 @@ class CostSettings(_Section):
         return props.problems() if props else []
 
 
+class UserProfileSettings(_Section):
+    """One person's Studio user profile: ``UserProfileProps``'s fields (ml_constructs/studio_props.py)."""
+
+    name: str
+    persona: Persona = UserProfileProps.persona
+
+
+class StudioSettings(_Section):
+    """The Region's SageMaker Studio domain: ``StudioDomainProps``'s fields, defaults and rules
+    (ml_constructs/studio_props.py), and whether the Region has one."""
+
+    enabled: bool = False
+    """Creates the domain, its user profiles and the VPC endpoints Studio needs. Default: false."""
+    domain_name: str | None = StudioDomainProps.domain_name
+    idle_timeout_minutes: int = StudioDomainProps.idle_timeout_minutes
+    max_idle_timeout_minutes: int = StudioDomainProps.max_idle_timeout_minutes
+    user_profiles: tuple[UserProfileSettings, ...] = ()
+
+    def domain_props(self) -> StudioDomainProps:
+        return StudioDomainProps(
+            domain_name=self.domain_name,
+            idle_timeout_minutes=self.idle_timeout_minutes,
+            max_idle_timeout_minutes=self.max_idle_timeout_minutes,
+            user_profiles=tuple(UserProfileProps(**profile.model_dump()) for profile in self.user_profiles),
+        )
+
+    def problems(self, context: Context) -> list[Problem]:
+        problems = self.domain_props().problems()
+        if self.user_profiles and not self.enabled:
+            problems.append(Problem("enabled", self.enabled, "true when user_profiles are given"))
+        return problems
+
+
+class ExperimentsSettings(_Section):
+    """The Region's MLflow tracking server: ``ExperimentTrackingProps``'s fields, defaults and rules
+    (ml_constructs/studio_props.py), and whether the Region has one."""
+
+    enabled: bool = False
+    """Creates the tracking server; training runs then log their parameters, metrics and model to it.
+    Default: false."""
+    tracking_server_name: str | None = ExperimentTrackingProps.tracking_server_name
+    tracking_server_size: str = ExperimentTrackingProps.tracking_server_size
+    mlflow_version: str | None = ExperimentTrackingProps.mlflow_version
+    weekly_maintenance_window_start: str | None = ExperimentTrackingProps.weekly_maintenance_window_start
+    automatic_model_registration: bool = ExperimentTrackingProps.automatic_model_registration
+
+    def tracking_props(self) -> ExperimentTrackingProps:
+        return ExperimentTrackingProps(**self.model_dump(exclude={"enabled"}))
+
+    def problems(self, context: Context) -> list[Problem]:
+        return self.tracking_props().problems()
+
+
 class RegionSettings(_Section):
     """Everything that can differ between Regions; the ``defaults`` block and each Region's overrides."""
 
@@ -464,6 +523,8 @@ class RegionSettings(_Section):
     serving: ServingSettings = ServingSettings()
     alarms: AlarmSettings = AlarmSettings()
     cost: CostSettings = CostSettings()
+    studio: StudioSettings = StudioSettings()
+    experiments: ExperimentsSettings = ExperimentsSettings()
 
     def problems(self, context: Context) -> list[Problem]:
         problems = []

@@ -12,6 +12,7 @@ class StackId(StrEnum):
     NETWORK = "Network"
     TRAINING = "Training"
     SERVING = "Serving"
+    STUDIO = "Studio"
 
 
 class Output(StrEnum):
@@ -37,6 +38,11 @@ class Output(StrEnum):
     """What the model-quality monitor holds the labels to (a ``ProblemType``); absent without model quality."""
     GROUND_TRUTH_URI = "GroundTruthUri"
     """Where ``mlp ground-truth upload`` puts labels: the model-quality job's ground-truth input."""
+    TRACKING_SERVER_ARN = "TrackingServerArn"
+    DATA_SCIENTIST_ROLE_ARN = "DataScientistRoleArn"
+    APPROVER_ROLE_ARN = "ApproverRoleArn"
+    OPERATOR_ROLE_ARN = "OperatorRoleArn"
+    DOMAIN_ID = "DomainId"
 
 
 class PipelineParameter(StrEnum):
@@ -82,6 +88,8 @@ class DataPrefix(StrEnum):
     """Labels of captured requests, ``<endpoint>/yyyy/mm/dd/hh/*.jsonl``, uploaded with ``mlp ground-truth upload``."""
     MONITORING = "monitoring/"
     """Reports of the monitoring executions: statistics and constraint violations per endpoint and monitor."""
+    MLFLOW = "mlflow/"
+    """The MLflow tracking server's artifact store: logged models and files of experiment runs."""
 
 
 class MonitoringMetric(StrEnum):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from operator_cli.deploy import CLI_ENVIRONMENT
+from platform_contract.personas import Persona
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _STRIPPED_PREFIXES = ("AWS_", "CDK_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
@@ -49,6 +50,14 @@ class Cdk:
         platform["account"] = account
         entry = next(entry for entry in platform["regions"] if entry["region"] == region)
         entry.setdefault("serving", {})["model_package_arn"] = first_model_version(account, region)
+        # Every optional stack part is rehearsed too: Studio with a profile per persona, and experiment tracking.
+        entry["studio"] = {
+            "enabled": True,
+            "user_profiles": [
+                {"name": persona.value.replace("_", "-"), "persona": persona.value} for persona in Persona
+            ],
+        }
+        entry["experiments"] = {"enabled": True}
         settings["app"] = f"{sys.executable} {PROJECT_ROOT / 'app.py'}"  # the project's app, as its cdk.json names it
         settings.pop("watch", None)
         (workdir / "cdk.json").write_text(json.dumps(settings, indent=2) + "\n")

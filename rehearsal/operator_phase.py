@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ml_constructs.studio_props import EXPERIMENT_HYPERPARAMETER, TRACKING_URI_HYPERPARAMETER
 from operator_cli import commands
 from platform_config.naming import platform_tag, stack_name
 from platform_contract.names import Output, StackId
@@ -232,7 +233,15 @@ class PipelineStandIn:
                         Bucket=bucket, Key=prefix + file.relative_to(local).as_posix(), Body=file.read_bytes()
                     )
             data_set = prepared.data_set
-        model = train(data_set, training_hyperparameters(definition), self.jobs / execution_id)
+        # The emulator serves no MLflow API (SageMaker's tracking servers answer at their own endpoint, which the
+        # rehearsal never calls), so train runs here without the tracking server the definition names; its logging
+        # to a real MLflow server is tested in training_code/tests/test_tracking.py.
+        hyperparameters = {
+            key: value
+            for key, value in training_hyperparameters(definition).items()
+            if key not in (TRACKING_URI_HYPERPARAMETER, EXPERIMENT_HYPERPARAMETER)
+        }
+        model = train(data_set, hyperparameters, self.jobs / execution_id)
         # A training job uploads <S3OutputPath><job name>/output/model.tar.gz; pipelines name jobs after the step.
         output_path = training["Arguments"]["OutputDataConfig"]["S3OutputPath"]
         model_uri = f"{output_path.rstrip('/')}/pipelines-{execution_id}-{training['Name']}/output/model.tar.gz"

@@ -23,6 +23,8 @@ class NetworkStack(Stack):
             availability_zones=config.availability_zones,
             key=key,
             flow_log_retention=retention_days(config.settings.log_retention_days),
+            studio=config.settings.studio.enabled,
+            experiment_tracking=config.settings.experiments.enabled,
         )
 
     @property

@@ -10,6 +10,7 @@ from platform_config.naming import platform_tag
 from stacks.data_stack import DataStack
 from stacks.network_stack import NetworkStack
 from stacks.serving_stack import ServingStack
+from stacks.studio_stack import StudioStack
 from stacks.training_stack import TrainingStack
 
 
@@ -39,7 +40,19 @@ class RegionStage(Stage):
             registry=self.data.registry,
             alerts=self.data.alerts,
             network=self.network.network,
+            tracking=self.data.tracking,
             description=f"ML platform training pipeline ({config.region})",
+        )
+        self.studio = StudioStack(
+            self,
+            "Studio",
+            config=config,
+            data_store=self.data.data_store,
+            registry=self.data.registry,
+            network=self.network.network,
+            pipeline_name=self.training.pipeline.pipeline_name,
+            tracking=self.data.tracking,
+            description=f"ML platform personas and Studio ({config.region})",
         )
         serving = config.settings.serving
         # A Region serves only once its config names a model; until then it has no serving stack.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
@@ -10,6 +12,7 @@ from ml_constructs import (
     AlertTopic,
     ContainerImage,
     DataStore,
+    ExperimentTracking,
     MetricDefinition,
     ModelRegistry,
     PipelineNotifications,
@@ -17,6 +20,11 @@ from ml_constructs import (
     TrainingPipeline,
 )
 from ml_constructs.container_image import TRAINING_CODE_DIR
+from ml_constructs.experiment_tracking import (
+    EXPERIMENT_HYPERPARAMETER,
+    TRACKING_URI_HYPERPARAMETER,
+    grant_experiment_logging,
+)
 from ml_constructs.log_retention import retention_days
 from platform_config import RegionConfig
 from platform_contract.names import Output
@@ -42,10 +50,24 @@ class TrainingStack(Stack):
         registry: ModelRegistry,
         alerts: AlertTopic,
         network: PrivateNetwork,
+        tracking: ExperimentTracking | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
         training = config.settings.training
+        props = training.pipeline_props(
+            metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE), job_tags=config.settings.tags
+        )
+        if tracking is not None:
+            # Training jobs log their runs to the Region's tracking server, one experiment per Training stack.
+            props = dataclasses.replace(
+                props,
+                hyperparameters={
+                    **props.hyperparameters,
+                    TRACKING_URI_HYPERPARAMETER: tracking.tracking_server_arn,
+                    EXPERIMENT_HYPERPARAMETER: self.stack_name.lower(),
+                },
+            )
         self.pipeline = TrainingPipeline(
             self,
             "Pipeline",
@@ -57,12 +79,11 @@ class TrainingStack(Stack):
             security_group=network.add_workload_security_group(
                 self, "JobSecurityGroup", description="SageMaker training, processing and transform jobs"
             ),
-            props=training.pipeline_props(
-                metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
-                job_tags=config.settings.tags,
-            ),
+            props=props,
             log_retention=retention_days(config.settings.log_retention_days),
         )
+        if tracking is not None:
+            grant_experiment_logging(self.pipeline.execution_role, tracking.tracking_server_arn, data_store)
         self.notifications = PipelineNotifications(
             self,
             "Notifications",

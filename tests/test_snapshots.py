@@ -29,7 +29,7 @@ def snapshot_json(snapshot):
 
 
 # One snapshot per stack kind, of the Region that has every kind (only a Region with a model has Serving).
-SNAPSHOTS = [(stack, "eu-west-1") for stack in ("data", "network", "training", "serving")]
+SNAPSHOTS = [(stack, "eu-west-1") for stack in ("data", "network", "training", "serving", "studio")]
 
 
 @pytest.mark.parametrize(("stack", "region"), SNAPSHOTS, ids=[f"{stack}-{region}" for stack, region in SNAPSHOTS])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from rehearsal.checks import data, network, serving, training, types
+from rehearsal.checks import data, network, serving, studio, training, types
 from rehearsal.checks.base import CheckFailed, DeployedStack, Verifier
 
 __all__ = [
@@ -32,6 +32,7 @@ STACK_CHECKS: dict[str, Callable[[DeployedStack, Mapping[str, DeployedStack], Ve
     "Network": network.verify,
     "Training": training.verify,
     "Serving": serving.verify,
+    "Studio": studio.verify,
 }
 
 

@@ -227,5 +227,6 @@ ATTRIBUTES: dict[tuple[str, str], Callable[[DeployedStack, str], Any]] = {
         service="cloudwatch", region=s.region, resource=f"alarm:{name}"
     ),
     ("AWS::ApplicationAutoScaling::ScalingPolicy", "Arn"): lambda s, arn: arn,
+    ("AWS::SageMaker::Domain", "DomainId"): lambda s, domain_id: domain_id,
     ("AWS::Events::Rule", "Arn"): lambda s, name: s.client("events").describe_rule(Name=name)["Arn"],
 }

@@ -1,6 +1,6 @@
-"""Offline validation of SageMaker API requests against botocore's SageMaker service model: member names,
-required members, types, enums, lengths, ranges and patterns. The emulator checks the job requests of pipeline
-steps with it, as SageMaker's API checks them; the tests check the definition's and the constructs' requests."""
+"""Offline validation of AWS API requests against botocore's service models: member names, required members,
+types, enums, lengths, ranges and patterns. The emulator checks requests with it as the services do, and the tests
+check what the platform sends."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ _NUMBERS: dict[str, type | tuple[type, ...]] = {
 
 
 @cache
-def request_shape(operation: str) -> Shape:
-    return get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+def request_shape(operation: str, service: str = "sagemaker") -> Shape:
+    return get_session().get_service_model(service).operation_model(operation).input_shape
+
+
+def request_problems(operation: str, request: dict[str, Any], service: str = "sagemaker") -> list[str]:
+    """Where ``request`` breaks the input shape of ``operation``, each problem with its member path."""
+    return shape_problems(request, request_shape(operation, service), operation)
 
 
 @cache

@@ -692,6 +692,9 @@ class CdkMetadata(_Resource, CloudFormationModel):
         return True
 
 
+# Studio's types build on _Resource above.
+from rehearsal.emulator import studio  # noqa: E402
+
 REGISTERED: tuple[type[_Resource], ...] = (
     SageMakerPipeline,
     SageMakerModelPackageGroup,
@@ -705,6 +708,7 @@ REGISTERED: tuple[type[_Resource], ...] = (
     SecurityGroupIngress,
     SecurityGroupEgress,
     CdkMetadata,
+    *studio.STUDIO_TYPES,
 )
 
 
@@ -713,6 +717,7 @@ def register(*more: type[_Resource]) -> None:
     are imported)."""
     global REGISTERED
     REGISTERED = (*REGISTERED, *(cls for cls in more if cls not in REGISTERED))
+    studio.add_describe_calls()
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     known = parsing.get_model_map()

@@ -365,4 +365,8 @@ def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
         "AWS::SageMaker::ModelQualityJobDefinition",
         "AWS::SageMaker::MonitoringSchedule",
         "AWS::Budgets::Budget",  # rehearsal/tests/test_budgets.py
+        # Tested in test_studio_resources.py.
+        "AWS::SageMaker::Domain",
+        "AWS::SageMaker::UserProfile",
+        "AWS::SageMaker::MlflowTrackingServer",
     }

@@ -29,6 +29,8 @@ def contract() -> dict[str, Any]:
         entry: dict[str, Any] = {"type": rule.type, "required": rule.required, "allowed": rule.allowed}
         if rule.choices is not None:
             entry["choices"] = list(rule.choices)
+        if rule.pattern is not None:
+            entry["pattern"] = rule.pattern
         if rule.minimum is not None:
             entry["minimum"] = rule.minimum
             entry["exclusive_minimum"] = rule.exclusive_minimum

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
@@ -33,11 +34,17 @@ class Rule:
     exclusive_minimum: bool = False
     choices: tuple[str, ...] | None = None
     required: bool = False
+    pattern: str | None = None
+    """A string must match it whole."""
+    description: str | None = None
+    """What is allowed, in words, where the type alone does not say it."""
 
     def parse(self, text: str) -> Any:
         """The typed value, or ValueError when the text is not allowed."""
         if self.type == "string":
             if not text.strip() or (self.choices is not None and text not in self.choices):
+                raise ValueError
+            if self.pattern is not None and not re.fullmatch(self.pattern, text):
                 raise ValueError
             return text
         value = int(text) if self.type == "integer" else float(text)
@@ -48,6 +55,8 @@ class Rule:
 
     @property
     def allowed(self) -> str:
+        if self.description is not None:
+            return self.description
         if self.choices is not None:
             return "one of " + ", ".join(self.choices)
         if self.type == "string":
@@ -79,6 +88,19 @@ def _name() -> Rule:
     return Rule("string", required=True)
 
 
+# MLflow's tracking URIs: a SageMaker managed tracking server by its ARN (with the sagemaker-mlflow plugin), or an
+# MLflow server over HTTP(S).
+_TRACKING_URI = Rule(
+    "string",
+    pattern=r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/[a-zA-Z0-9-]{1,256}"
+    r"|https?://[^\s/]+(/\S*)?",
+    description="an MLflow tracking URI: a SageMaker MLflow tracking server ARN, or http(s)://host[:port][/path]",
+)
+_EXPERIMENT = Rule(
+    "string", pattern=r"[a-zA-Z0-9\-_./]{1,256}", description="1-256 letters, digits and -_./ (an MLflow experiment)"
+)
+
+
 # Keys are the names users pass; `lambda` and `alpha` follow XGBoost and SageMaker's built-in
 # XGBoost, so the same hyperparameters move between the two.
 RULES: dict[str, Rule] = {
@@ -99,6 +121,8 @@ RULES: dict[str, Rule] = {
     "checkpoint_frequency": _integer(1, 10_000),
     "validation_fraction": _real(0, 0.5, low_exclusive=True),
     "seed": _integer(0, 2**31 - 1),
+    "mlflow_tracking_uri": _TRACKING_URI,
+    "mlflow_experiment": _EXPERIMENT,
 }
 
 _FIELD_FOR_KEY = {"lambda": "reg_lambda", "alpha": "reg_alpha"}
@@ -128,6 +152,14 @@ class Hyperparameters:
     validation_fraction: float = 0.2
     """Share of the training rows held out for validation when there is no validation channel."""
     seed: int = 0
+    mlflow_tracking_uri: str | None = None
+    """Where the run's parameters, per-round metrics and model are logged; absent: nowhere."""
+    mlflow_experiment: str = "tabular-xgboost"
+    """The MLflow experiment of the run."""
+
+    def by_name(self) -> dict[str, Any]:
+        """Every hyperparameter's value by the name users pass (``lambda``, not ``reg_lambda``)."""
+        return {key: getattr(self, _FIELD_FOR_KEY.get(key, key)) for key in RULES}
 
     def booster_params(self, *, threads: int, device: str = "cpu") -> dict[str, Any]:
         """XGBoost parameters for training on ``device`` (``cpu`` or ``cuda``); evaluation metrics are added by the

@@ -26,6 +26,7 @@ from tabular_xgboost.metrics import (
 )
 from tabular_xgboost.model_artifacts import ModelMetadata, save_model
 from tabular_xgboost.sagemaker_environment import SageMakerPaths, channel_distribution, read_json_file
+from tabular_xgboost.tracking import Tracker, tracking
 
 LOG = logging.getLogger(__name__)
 
@@ -67,11 +68,14 @@ def _train_and_save(
         train_set.row_count,
         validation_set.row_count,
     )
-    booster, validation_scores = _fit(paths, hyperparameters, cluster, train_set, validation_set, stop)
-    if cluster.is_leader:
-        save_model(paths.model_dir, booster, ModelMetadata(hyperparameters.task, train_set.feature_names))
-        write_evaluation_report(paths.output_data_dir / EVALUATION_REPORT, hyperparameters.task, validation_scores)
-        LOG.info("Wrote the model (%d trees) to %s.", booster.num_boosted_rounds(), paths.model_dir)
+    with tracking(hyperparameters, enabled=cluster.is_leader) as tracker:
+        tracker.log_parameters({"train_rows": total_rows, "features": ",".join(train_set.feature_names)})
+        booster, validation_scores = _fit(paths, hyperparameters, cluster, train_set, validation_set, stop, tracker)
+        if cluster.is_leader:
+            save_model(paths.model_dir, booster, ModelMetadata(hyperparameters.task, train_set.feature_names))
+            write_evaluation_report(paths.output_data_dir / EVALUATION_REPORT, hyperparameters.task, validation_scores)
+            LOG.info("Wrote the model (%d trees) to %s.", booster.num_boosted_rounds(), paths.model_dir)
+            tracker.log_model(paths.model_dir, validation_scores)
 
 
 def _read_hyperparameters(paths: SageMakerPaths) -> Hyperparameters:
@@ -197,6 +201,7 @@ def _fit(
     train_set: Dataset,
     validation_set: Dataset,
     stop: threading.Event,
+    tracker: Tracker,
 ) -> tuple[xgb.Booster, dict[str, float]]:
     threads = len(os.sched_getaffinity(0))
     device = training_device()
@@ -232,6 +237,7 @@ def _fit(
         rounds_trained += 1
         scores = parse_evaluation(booster.eval_set(evals, iteration))
         LOG.info("[round %d/%d] %s", iteration + 1, hyperparameters.num_round, format_scores(scores))
+        tracker.log_round(iteration, scores)
         early_stopping.record(booster, iteration, scores[f"validation-{task_metrics.objective}"])
         finished = iteration + 1 == hyperparameters.num_round or early_stopping.should_stop(booster)
         if cluster.is_leader and (finished or (iteration + 1) % hyperparameters.checkpoint_frequency == 0):
