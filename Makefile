@@ -27,7 +27,7 @@ $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt training_code/requirements-cpu.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt training_code/requirements-cpu.txt training_code/requirements-tracking.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 

@@ -4,6 +4,7 @@ synth, or one that already is in an ECR repository (after aws-sagemaker-alpha's 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -39,15 +40,17 @@ class ContainerImage(ABC):
     """
 
     @staticmethod
-    def from_asset(directory: Path) -> ContainerImage:
+    def from_asset(directory: Path, build_args: Mapping[str, str] | None = None) -> ContainerImage:
         """A linux/amd64 Docker image asset of ``directory`` that SageMaker runs as ``<image> train`` and
         ``<image> serve``. ``cdk deploy`` builds and pushes it; where there is no Docker engine, ``CDK_DOCKER``
         names ``scripts/cdk-docker``, which builds with podman in Docker's v2 manifest format (SageMaker rejects
         OCI). Stacks that bind it in the same stage share one build, since the asset hash is the same.
 
         :param directory: the build context, e.g. ``TRAINING_CODE_DIR``. Required.
+        :param build_args: the build's arguments, e.g. ``{"TRACKING": "mlflow"}`` for the platform's image; other
+            arguments build another image. Default: none (the Dockerfile's defaults).
         """
-        return _AssetImage(directory)
+        return _AssetImage(directory, dict(build_args or {}))
 
     @staticmethod
     def from_ecr_repository(repository: ecr.IRepository, tag: str = "latest") -> ContainerImage:
@@ -65,8 +68,9 @@ class ContainerImage(ABC):
 class _AssetImage(ContainerImage):
     _ASSET_ID = "Image"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, build_args: dict[str, str]) -> None:
         self.directory = directory
+        self.build_args = build_args
 
     def bind(self, scope: Construct) -> ContainerImageConfig:
         # One asset per construct that runs the image, however often that construct binds it.
@@ -75,7 +79,11 @@ class _AssetImage(ContainerImage):
             cast(ecr_assets.DockerImageAsset, existing)
             if existing
             else ecr_assets.DockerImageAsset(
-                scope, self._ASSET_ID, directory=str(self.directory), platform=ecr_assets.Platform.LINUX_AMD64
+                scope,
+                self._ASSET_ID,
+                directory=str(self.directory),
+                platform=ecr_assets.Platform.LINUX_AMD64,
+                build_args=self.build_args or None,
             )
         )
         return ContainerImageConfig(image_uri=asset.image_uri, repository=asset.repository)

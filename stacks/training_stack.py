@@ -71,7 +71,8 @@ class TrainingStack(Stack):
         self.pipeline = TrainingPipeline(
             self,
             "Pipeline",
-            image=ContainerImage.from_asset(TRAINING_CODE_DIR),
+            # Only a Region that tracks experiments trains with the image that can log to MLflow.
+            image=ContainerImage.from_asset(TRAINING_CODE_DIR, build_args={"TRACKING": "mlflow"} if tracking else None),
             data_store=data_store,
             registry=registry,
             vpc=network.vpc,
