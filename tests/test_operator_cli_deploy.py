@@ -35,6 +35,9 @@ class FakeClient:
         deployment = {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-RollbackServerErrorRate"}]}}
         return {"EndpointConfigName": self.answers["running"], "LastDeploymentConfig": deployment}
 
+    def describe_model_package(self, ModelPackageName: str) -> dict:
+        return {"ModelPackageArn": ModelPackageName}  # registered without a data-quality baseline
+
     def describe_alarms(self, AlarmNames: list[str]) -> dict:
         state = "ALARM" if self.answers["firing"] else "OK"
         return {
