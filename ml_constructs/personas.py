@@ -18,7 +18,7 @@ from platform_contract.personas import CDK_DEPLOY, Persona
 
 # The CDK bootstrap's roles (default qualifier), which `cdk deploy` assumes for its work.
 CDK_BOOTSTRAP_ROLES = "cdk-hnb659fds-*"
-_LIST_ACTIONS_WITHOUT_RESOURCES = ("sagemaker:ListModelPackages",)
+_LIST_ACTIONS_WITHOUT_RESOURCES = ("sagemaker:ListModelPackages", "sagemaker:ListMonitoringExecutions")
 """SageMaker authorizes these on "*" only (Service Authorization Reference, Amazon SageMaker AI: no resource type)."""
 _DESCRIPTIONS = {
     Persona.DATA_SCIENTIST: "reads data sets, trains with the pipeline, tracks experiments, reads the registry",
@@ -115,12 +115,19 @@ class Personas(Construct):
                 ],
                 [pipeline_arn, executions],
             )
+            # A failed Prepare step's reason (every data-quality violation) is its processing job's.
+            allow(
+                persona,
+                "ReadThePipelinesProcessingJobs",
+                ["sagemaker:DescribeProcessingJob"],
+                [stack.format_arn(service="sagemaker", resource="processing-job", resource_name="pipelines-*")],
+            )
             allow(persona, "SeeTheEndpoint", ["sagemaker:DescribeEndpoint"], [endpoints])
             allow(persona, "SeeTheAlarms", ["cloudwatch:DescribeAlarms"], [alarms])
 
         scientist, approver, operator = (self.roles[persona] for persona in Persona)
         data_store.grant_read(scientist, DataPrefix.DATASETS, DataPrefix.RAW, DataPrefix.EVALUATION)
-        data_store.grant_write(scientist, DataPrefix.DATASETS)
+        data_store.grant_write(scientist, DataPrefix.DATASETS, DataPrefix.RAW, DataPrefix.GROUND_TRUTH)
         allow(Persona.DATA_SCIENTIST, "StartThePipeline", ["sagemaker:StartPipelineExecution"], [pipeline_arn])
         allow(Persona.DATA_SCIENTIST, "InvokeTheEndpoint", ["sagemaker:InvokeEndpoint"], [endpoints])
 
@@ -133,7 +140,8 @@ class Personas(Construct):
         )
 
         data_store.grant_read(operator, DataPrefix.EVALUATION)
-        data_store.grant_write(operator, DataPrefix.DATASETS)
+        data_store.grant_write(operator, DataPrefix.DATASETS, DataPrefix.RAW, DataPrefix.GROUND_TRUTH)
+        allow(Persona.OPERATOR, "ReadTheCosts", ["ce:GetCostAndUsage"], ["*"])
         allow(Persona.OPERATOR, "StartThePipeline", ["sagemaker:StartPipelineExecution"], [pipeline_arn])
         allow(Persona.OPERATOR, "InvokeTheEndpoint", ["sagemaker:InvokeEndpoint"], [endpoints])
         allow(
@@ -149,8 +157,11 @@ class Personas(Construct):
             tracking.grant_read(approver, data_store)
 
         reasons = {
-            "*": "sagemaker:ListModelPackages supports no resource-level permissions; mlp lists the Region's group "
-            "with it, and what it lists is read with the group's ARN.",
+            "*": "sagemaker:ListModelPackages and ListMonitoringExecutions, and ce:GetCostAndUsage, support no "
+            "resource-level permissions; mlp lists the Region's group and schedules with them (what it lists is read "
+            "with their ARNs) and asks Cost Explorer for the Region's tag only.",
+            ":processing-job/pipelines-*": "The processing jobs SageMaker Pipelines starts, which it names "
+            "pipelines-<execution>-<step>; mlp reads a failed step's reason.",
             f":model-package/{registry.model_package_group_name.lower()}/*": "The versions of the Region's model "
             "package group only; SageMaker numbers them as they are registered.",
             "/execution/*": "Executions of the Region's pipeline only; SageMaker names them when they start.",

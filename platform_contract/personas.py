@@ -58,7 +58,8 @@ MLP_COMMANDS: dict[str, MlpCommand] = {
         (*_STACK_OUTPUTS, "s3:PutObject", "s3:AbortMultipartUpload"),
     ),
     "train": MlpCommand(
-        (Persona.DATA_SCIENTIST, Persona.OPERATOR), (*_STACK_OUTPUTS, "sagemaker:StartPipelineExecution", *_FOLLOW)
+        (Persona.DATA_SCIENTIST, Persona.OPERATOR),
+        (*_STACK_OUTPUTS, "sagemaker:StartPipelineExecution", *_FOLLOW, "sagemaker:DescribeProcessingJob"),
     ),
     "status": MlpCommand(
         (Persona.DATA_SCIENTIST, Persona.APPROVER, Persona.OPERATOR),
@@ -66,6 +67,7 @@ MLP_COMMANDS: dict[str, MlpCommand] = {
             *_STACK_OUTPUTS,
             "sagemaker:ListPipelineExecutions",
             "sagemaker:ListModelPackages",
+            "sagemaker:ListMonitoringExecutions",
             *_ROLLOUT,
         ),
     ),
@@ -75,12 +77,19 @@ MLP_COMMANDS: dict[str, MlpCommand] = {
     "reject": MlpCommand(
         (Persona.APPROVER,), (*_STACK_OUTPUTS, "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage")
     ),
-    "promote": MlpCommand((Persona.OPERATOR,), (*_STACK_OUTPUTS, "sagemaker:ListModelPackages", CDK_DEPLOY, *_ROLLOUT)),
+    "promote": MlpCommand(
+        (Persona.OPERATOR,),
+        (*_STACK_OUTPUTS, "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", CDK_DEPLOY, *_ROLLOUT),
+    ),
     "deploy": MlpCommand((Persona.OPERATOR,), (*_STACK_OUTPUTS, CDK_DEPLOY, *_ROLLOUT)),
     "invoke": MlpCommand(
         (Persona.DATA_SCIENTIST, Persona.OPERATOR),
         (*_STACK_OUTPUTS, "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"),
     ),
+    "ground-truth": MlpCommand(
+        (Persona.DATA_SCIENTIST, Persona.OPERATOR), (*_STACK_OUTPUTS, "s3:PutObject", "s3:AbortMultipartUpload")
+    ),
+    "cost": MlpCommand((Persona.OPERATOR,), (*_STACK_OUTPUTS, "ce:GetCostAndUsage")),
 }
 """Every ``mlp`` command: who runs it and what it calls."""
 
