@@ -8,10 +8,12 @@ aws-cdk-lib's ``metric*(props?: MetricOptions)`` do. Metric names, namespaces an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypedDict, Unpack
+from typing import Unpack
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+
+from ml_constructs.metric_options import MetricOptions
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 """Invocation, error and latency metrics, published by SageMaker per endpoint and variant."""
@@ -19,15 +21,6 @@ INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 """CPU, memory and disk utilization of the endpoint's instances."""
 DEFAULT_PERIOD = Duration.minutes(1)
 """SageMaker publishes endpoint metrics per minute."""
-
-
-class MetricOptions(TypedDict, total=False):
-    """What a caller may change of an endpoint metric. Defaults: one minute, the metric's own statistic and label."""
-
-    period: Duration
-    statistic: str
-    label: str
-    color: str
 
 
 class EndpointMetrics:

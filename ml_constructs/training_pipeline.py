@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Unpack
 
 import jsii
 from aws_cdk import (
@@ -29,6 +29,7 @@ from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.container_image import ContainerImage, ContainerImageConfig
 from ml_constructs.data_store import DataPrefix, IDataStore
 from ml_constructs.definition_process import PendingDefinition, request_definition
+from ml_constructs.metric_options import MetricOptions
 from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_spec import DeployTimeValues, PipelineSpec, PreparationSpec, render_definition
 from ml_constructs.preparation_code import PreparationCode
@@ -297,26 +298,26 @@ class TrainingPipeline(Construct):
             grantee=grantee, actions=["sagemaker:StartPipelineExecution"], resource_arns=[self.pipeline_arn]
         )
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """A metric SageMaker publishes for this pipeline (namespace ``AWS/Sagemaker/ModelBuildingPipeline``)."""
         return cloudwatch.Metric(
             namespace=PIPELINE_METRICS_NAMESPACE,
             metric_name=metric_name,
             dimensions_map={"PipelineName": self.pipeline_name},
-            **props,
+            **options,
         )
 
-    def metric_executions_failed(self, **props: Any) -> cloudwatch.Metric:
+    def metric_executions_failed(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Executions that failed, summed over 5 minutes by default."""
-        return self.metric("ExecutionFailed", **{"statistic": "Sum", **props})
+        return self.metric("ExecutionFailed", **(MetricOptions(statistic="Sum") | options))
 
-    def metric_executions_succeeded(self, **props: Any) -> cloudwatch.Metric:
+    def metric_executions_succeeded(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Executions that succeeded, summed over 5 minutes by default."""
-        return self.metric("ExecutionSucceeded", **{"statistic": "Sum", **props})
+        return self.metric("ExecutionSucceeded", **(MetricOptions(statistic="Sum") | options))
 
-    def metric_execution_duration(self, **props: Any) -> cloudwatch.Metric:
+    def metric_execution_duration(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Milliseconds an execution ran, maximum over 5 minutes by default."""
-        return self.metric("ExecutionDuration", **{"statistic": "Maximum", **props})
+        return self.metric("ExecutionDuration", **(MetricOptions(statistic="Maximum") | options))
 
     def _grant_execution(
         self,
