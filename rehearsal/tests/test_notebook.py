@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from data_preparation import contract
+from operator_cli import commands
+from operator_cli.resources import RegionResources, StackOutputs
 from platform_config import load_platform_config
 from platform_config.naming import stack_name
 from platform_contract.names import DataPrefix, Output, PipelineParameter, StackId
@@ -226,6 +229,41 @@ def test_the_notebook_is_stored_without_outputs() -> None:
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
     assert [cell.id for cell in code if STARTS_EXECUTION in cell.metadata.get("tags", [])] == ["start"]
+
+
+def test_the_registered_version_of_an_execution_is_the_one_with_its_report(
+    emulator: Emulator, region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in emulator.client_environment(REGION).items():
+        monkeypatch.setenv(name, value)
+    sagemaker, aws = emulator.client("sagemaker", REGION), boto3.Session(region_name=REGION)
+    resources = RegionResources(
+        REGION,
+        StackOutputs("Data", {Output.DATA_BUCKET_NAME: region.bucket}),
+        StackOutputs("Training", {Output.MODEL_PACKAGE_GROUP_NAME: region.group}),
+        None,
+    )
+    first, second = (
+        sagemaker.start_pipeline_execution(PipelineName=region.pipeline)["PipelineExecutionArn"] for _ in range(2)
+    )
+
+    def register(execution_arn: str) -> str:
+        report = f"s3://{region.bucket}/{DataPrefix.EVALUATION}{execution_arn.rsplit('/', 1)[1]}/report/evaluation.json"
+        return sagemaker.create_model_package(
+            ModelPackageGroupName=region.group,
+            InferenceSpecification={
+                "Containers": [{"Image": IMAGE}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report}}},
+        )["ModelPackageArn"]
+
+    assert commands.registered_version(aws, resources, second) is None
+    registered = register(first)
+    assert commands.registered_version(aws, resources, second) is None, "another execution's version"
+    found = commands.registered_version(aws, resources, first)
+    assert found is not None and found["ModelPackageArn"] == registered
 
 
 @pytest.mark.slow
