@@ -126,8 +126,9 @@ def _step_types(steps: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
             yield from _step_types(step.get("Arguments", {}).get(branch, []))
 
 
-def follow_execution(aws: boto3.Session, execution_arn: str, *, out: TextIO, poll_seconds: float) -> None:
-    """Prints each step as it starts and ends, with the time since following began, until the execution ends.
+def follow_execution(aws: boto3.Session, execution_arn: str, *, out: TextIO, poll_seconds: float) -> dict[str, Any]:
+    """Prints each step as it starts and ends, with the time since following began, until the execution ends;
+    returns the succeeded execution (DescribePipelineExecution).
 
     Raises OperatorError with the failure reason when the execution fails or is stopped.
     """
@@ -155,7 +156,7 @@ def follow_execution(aws: boto3.Session, execution_arn: str, *, out: TextIO, pol
                 job_reasons = _failed_job_reasons(aws, execution_arn, out=out)
                 reason = execution.get("FailureReason") or "no reason given; see the steps above"
                 raise OperatorError(f"pipeline execution {status.lower()}: {job_reasons or reason}")
-            return
+            return execution
         if time.monotonic() - started > FOLLOW_LIMIT_SECONDS:
             raise OperatorError(f"stopped following after {elapsed}; the execution is still {status}")
         time.sleep(poll_seconds)
@@ -208,6 +209,37 @@ def model_packages(aws: boto3.Session, resources: RegionResources, *, status: st
     packages = [package for page in paginator.paginate(**arguments) for package in page["ModelPackageSummaryList"]]
     # Versions count up within a group; creation times of quick registrations may tie.
     return sorted(packages, key=lambda package: package.get("ModelPackageVersion", 0), reverse=True)
+
+
+def registered_version(aws: boto3.Session, resources: RegionResources, execution_arn: str) -> dict[str, Any] | None:
+    """The model version an execution registered (DescribeModelPackage), or None if it registered none: the version
+    created since the execution started whose quality report is the one the execution wrote, under
+    ``evaluation/<execution id>/`` of the Region's bucket."""
+    sagemaker = aws.client("sagemaker")
+    started = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)["CreationTime"]
+    reports = f"s3://{resources.bucket}/{DataPrefix.EVALUATION}{execution_arn.rsplit('/', 1)[1]}/"
+    for summary in model_packages(aws, resources):
+        if summary["CreationTime"] < started:
+            return None
+        package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+        if _quality_report_uri(package).startswith(reports):
+            return package
+    return None
+
+
+def quality_report(aws: boto3.Session, package: dict[str, Any]) -> dict[str, Any]:
+    """The quality report a version was registered with (its ModelMetrics.ModelQuality statistics): the Evaluate
+    step's evaluation.json, in SageMaker's model quality format (``{"binary_classification_metrics": {"auc":
+    {"value": 0.93}}}``)."""
+    uri = _quality_report_uri(package)
+    if not uri:
+        raise OperatorError(f"{package['ModelPackageArn']} was registered without a quality report")
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _quality_report_uri(package: dict[str, Any]) -> str:
+    return package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri", "")
 
 
 def set_approval(

@@ -250,8 +250,8 @@ class PipelineStandIn:
             {**values, f"Steps.{training['Name']}.ModelArtifacts.S3ModelArtifacts": model_uri},
         )
         report_uri = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-        (report,) = model.validation_metrics.values()  # {"<metric>": {"value": x}}, the Evaluate step's format
-        for uri, body in ((model_uri, model.archive.read_bytes()), (report_uri, json.dumps(report).encode())):
+        report = json.dumps(model.validation_metrics).encode()  # SageMaker's model quality format, as Evaluate's
+        for uri, body in ((model_uri, model.archive.read_bytes()), (report_uri, report)):
             bucket, key = uri.removeprefix("s3://").split("/", 1)
             s3.put_object(Bucket=bucket, Key=key, Body=body)
         return sagemaker.create_model_package(**arguments)["ModelPackageArn"], model

@@ -81,7 +81,7 @@ def test_a_succeeded_execution_leaves_a_real_registered_model_that_the_endpoint_
     assert stored == model.archive.read_bytes()
     report_uri = described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     report = json.loads(s3.get_object(Bucket=bucket, Key=report_uri.split("/", 3)[3])["Body"].read())
-    assert 0.5 < report["auc"]["value"] <= 1, "the model learned the generated data"
+    assert 0.5 < report["binary_classification_metrics"]["auc"]["value"] <= 1, "the model learned the generated data"
 
     sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": package})
     variant = {"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
