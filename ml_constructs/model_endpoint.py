@@ -79,6 +79,10 @@ class ModelEndpoint(Construct, EndpointMetrics):
       The scalable target's ResourceId is built from the endpoint's name and variant, so CloudFormation replaces
       the registration too: the new endpoint is registered once it is in service, and the old registration and
       endpoint are deleted afterwards. Clients read the new name from the stack output ``EndpointName``.
+    * With ``scale_to_zero`` the model is an inference component instead (see ``_add_inference_component`` and
+      ``endpoint_autoscaling``): the variant names no model and SageMaker scales its instances down to none; a new
+      model updates the component with its own rolling update under the same rollback alarms, and the endpoint
+      has no blue/green policy, since its config then changes with capacity only.
     * The rollback alarms watch the endpoint, yet the endpoint names them: to avoid a dependency cycle they
       have fixed names derived from their construct path, and the endpoint refers to those names, not to the
       alarm resources. SageMaker reads them only while an update runs, by which time they exist.
