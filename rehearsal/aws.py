@@ -22,6 +22,8 @@ INVENTORY_PATH = "/_rehearsal/inventory"
 PIPELINE_OUTCOMES_PATH = "/_rehearsal/sagemaker/pipeline-outcomes"
 MODEL_SERVERS_PATH = "/_rehearsal/sagemaker/model-servers"
 ENDPOINT_STATUS_PATH = "/_rehearsal/sagemaker/endpoint-status"
+# A simulation of Application Auto Scaling for inference components (rehearsal/emulator/inference_component_scaling.py).
+INFERENCE_COMPONENT_SCALING_PATH = "/_rehearsal/sagemaker/inference-component-scaling"
 
 
 class EmulatorRefused(RuntimeError):
@@ -80,6 +82,17 @@ class Emulator:
     def set_endpoint_status(self, region: str, endpoint_name: str, status: str) -> None:
         """Puts the endpoint in a status a real one passes through (the emulator's are InService at once)."""
         self._control(ENDPOINT_STATUS_PATH, {"region": region, "endpointName": endpoint_name, "status": status})
+
+    def simulate_scaling(
+        self, region: str, component_name: str, *, concurrent_requests_per_copy: float | None = None
+    ) -> dict[str, Any]:
+        """Evaluates the component's deployed scaling policies once (a simulation; nothing waits or really scales),
+        with ``concurrent_requests_per_copy`` as the target-tracking metric's value; returns each policy's decision
+        and the copies before and after."""
+        request: dict[str, Any] = {"region": region, "inferenceComponentName": component_name}
+        if concurrent_requests_per_copy is not None:
+            request["concurrentRequestsPerCopy"] = concurrent_requests_per_copy
+        return self._control(INFERENCE_COMPONENT_SCALING_PATH, request)
 
     def _control(self, path: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path``, or POST ``request`` to it as JSON; the answer's JSON. Errors carry the emulator's message."""

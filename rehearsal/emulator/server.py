@@ -27,9 +27,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from rehearsal.aws import INVENTORY_PATH
-from rehearsal.emulator import fixes, operations, resources
+from rehearsal.emulator import fixes, inference_component_scaling, operations, resources
 
 HOST = "127.0.0.1"
+CONTROL_HANDLERS = {**operations.CONTROL_HANDLERS, **inference_component_scaling.CONTROL_HANDLERS}
 
 
 def write_certificate(directory: Path) -> tuple[Path, Path]:
@@ -75,7 +76,7 @@ def _application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[by
         path = environ.get("PATH_INFO")
         if path == INVENTORY_PATH:
             return _answer(start_response, 200, resources.inventory(DEFAULT_ACCOUNT_ID))
-        if path in operations.CONTROL_PATHS:
+        if path in CONTROL_HANDLERS:
             return _control(environ, start_response, path)
         with fixes.request_context(environ):
             return emulator(environ, start_response)
@@ -90,7 +91,7 @@ def _control(environ: dict[str, Any], start_response: Callable[..., Any], path: 
         request = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
         if not isinstance(request, dict):
             raise operations.ControlError(400, "the request body must be a JSON object")
-        return _answer(start_response, 200, operations.control(path, request, DEFAULT_ACCOUNT_ID))
+        return _answer(start_response, 200, CONTROL_HANDLERS[path](request, DEFAULT_ACCOUNT_ID))
     except json.JSONDecodeError as error:
         return _answer(start_response, 400, {"error": f"the request body is not JSON: {error}"})
     except operations.ControlError as error:
