@@ -79,6 +79,9 @@ class InferenceComponent:
     desired_copies: int
     tags: list[dict[str, str]]
     last_deployment_config: dict[str, Any] | None = None
+    model: Any = None
+    """The model its copies run, as it was when the specification was applied: SageMaker keeps serving it when the
+    model is deleted later (CloudFormation deletes a replaced one)."""
     created: Any = field(default_factory=utcnow)
     modified: Any = field(default_factory=utcnow)
 
@@ -109,6 +112,12 @@ class InferenceComponent:
         described = self.describe()
         keys = ("CreationTime", "InferenceComponentArn", "InferenceComponentName", "EndpointArn", "EndpointName")
         return {key: described[key] for key in (*keys, "VariantName", "InferenceComponentStatus", "LastModifiedTime")}
+
+    def apply_specification(self, specification: dict[str, Any]) -> None:
+        self.specification = specification
+        self.model = sagemaker_backends[self.account_id][self.region_name]._models.get(
+            specification.get("ModelName", "")
+        )
 
     def set_copies(self, copies: int) -> None:
         """What SageMaker does once copies are placed: the variant runs as many instances as they need."""
@@ -283,6 +292,7 @@ class SageMakerInferenceComponent(_Resource, CloudFormationModel):
             0,
             p.get("Tags", []),
         )
+        created.apply_specification(p["Specification"])
         components(self.account_id, self.region_name)[self.name] = created
         created.set_copies(p.get("RuntimeConfig", {}).get("CopyCount", 1))
 
@@ -296,7 +306,7 @@ class SageMakerInferenceComponent(_Resource, CloudFormationModel):
         current.last_deployment_config = deployment
         current.tags = p.get("Tags", [])
         if p["Specification"] != previous.get("Specification") and not self._rolled_back(deployment):
-            current.specification = p["Specification"]
+            current.apply_specification(p["Specification"])
         copies = p.get("RuntimeConfig", {}).get("CopyCount")
         if copies is not None and copies != previous.get("RuntimeConfig", {}).get("CopyCount"):
             current.set_copies(copies)
@@ -476,8 +486,7 @@ def _fix_invocations() -> None:
         if found.desired_copies == 0:
             _record_no_capacity(found)
             raise operations.RuntimeValidationError(NO_CAPACITY_MESSAGE)
-        model = sagemaker_backends[self.current_account][self.region]._models[found.specification["ModelName"]]
-        return operations.forward_invocation(self, name, model, found.variant_name)
+        return operations.forward_invocation(self, name, found.model, found.variant_name)
 
     SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
 
