@@ -340,7 +340,8 @@ def _inference_component(
     verify.equal(component["InferenceComponentStatus"], "InService", f"{what} status")
     for key in ("EndpointName", "VariantName", "Specification"):
         verify.equal(component.get(key), expected.get(key), f"{what} {key}")
-    verify.equal(component.get("LastDeploymentConfig"), expected.get("DeploymentConfig"), f"{what} rolling update")
+    if "LastDeploymentConfig" in component:  # once an update has rolled out
+        verify.equal(component["LastDeploymentConfig"], expected.get("DeploymentConfig"), f"{what} rolling update")
 
 
 def _scalable_target(
