@@ -87,8 +87,7 @@ class InferenceComponent:
 
     @property
     def arn(self) -> str:
-        partition = get_partition(self.region_name)
-        return f"arn:{partition}:sagemaker:{self.region_name}:{self.account_id}:inference-component/{self.name}"
+        return component_arn(self.account_id, self.region_name, self.name)
 
     def describe(self) -> dict[str, Any]:
         backend = sagemaker_backends[self.account_id][self.region_name]
@@ -143,11 +142,14 @@ def components(account_id: str, region_name: str) -> dict[str, InferenceComponen
         return _components.setdefault((account_id, region_name), {})
 
 
+def component_arn(account_id: str, region_name: str, name: str) -> str:
+    return f"arn:{get_partition(region_name)}:sagemaker:{region_name}:{account_id}:inference-component/{name}"
+
+
 def component(account_id: str, region_name: str, name: str) -> InferenceComponent:
     found = components(account_id, region_name).get(name)
     if found is None:
-        arn = f"arn:{get_partition(region_name)}:sagemaker:{region_name}:{account_id}:inference-component/{name}"
-        raise ValidationError(f"Could not find inference component '{arn}'.")
+        raise ValidationError(f"Could not find inference component '{component_arn(account_id, region_name, name)}'.")
     return found
 
 
@@ -254,8 +256,8 @@ class SageMakerInferenceComponent(_Resource, CloudFormationModel):
 
     @property
     def physical_resource_id(self) -> str:
-        # CloudFormation's Ref of an inference component is its ARN.
-        return self._component.arn
+        # CloudFormation's Ref of an inference component is its ARN; the inventory asks for it once deleted too.
+        return component_arn(self.account_id, self.region_name, self.name)
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         described = self._component.describe()

@@ -178,7 +178,10 @@ def test_a_component_is_created_on_its_endpoint_with_its_config_kept(stacks: Sta
 
 
 def test_deleting_the_stack_deletes_the_component(stacks: Stacks) -> None:
-    stack, _, component = _deployed(stacks)
+    stack, endpoint, component = _deployed(stacks)
+    without = {k: v for k, v in _stage(endpoint, component).items() if k in ("Model", "Config", "Endpoint")}
+    assert stacks.deploy(stack, without)["StackStatus"] == "UPDATE_COMPLETE"
+    assert "Component" not in stacks.backed(stack) or not stacks.backed(stack)["Component"]
     assert stacks.delete(stack) == "DELETE_COMPLETE"
     with pytest.raises(ClientError, match="Could not find inference component"):
         stacks.client("sagemaker").describe_inference_component(InferenceComponentName=component)
