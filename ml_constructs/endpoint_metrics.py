@@ -25,10 +25,13 @@ DEFAULT_PERIOD = Duration.minutes(1)
 
 class EndpointMetrics:
     """``metric_*()`` methods of an endpoint variant, for a construct that has ``endpoint_name`` and
-    ``variant_name``."""
+    ``variant_name``, and ``inference_component_name`` where the variant hosts its model as an inference component:
+    SageMaker then publishes the invocation metrics per InferenceComponentName, and InvocationsPerCopy instead of
+    InvocationsPerInstance; instance metrics stay per endpoint and variant."""
 
     endpoint_name: str
     variant_name: str
+    inference_component_name: str | None = None
 
     def metric(
         self,
@@ -38,11 +41,17 @@ class EndpointMetrics:
         unit: cloudwatch.Unit | None = None,
         **options: Unpack[MetricOptions],
     ) -> cloudwatch.Metric:
-        """A metric of this variant (dimensions EndpointName and VariantName). Default: Sum per minute."""
+        """A metric of this variant (dimensions EndpointName and VariantName; InferenceComponentName for the
+        invocation metrics of an inference component). Default: Sum per minute."""
+        dimensions = (
+            {"InferenceComponentName": self.inference_component_name}
+            if self.inference_component_name and namespace == INVOCATION_NAMESPACE
+            else {"EndpointName": self.endpoint_name, "VariantName": self.variant_name}
+        )
         return cloudwatch.Metric(
             namespace=namespace,
             metric_name=metric_name,
-            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
+            dimensions_map=dimensions,
             unit=unit,
             **MetricOptions({"period": DEFAULT_PERIOD, "statistic": "Sum", **options}),
         )
@@ -60,8 +69,10 @@ class EndpointMetrics:
         return self.metric("Invocation4XXErrors", **MetricOptions({"label": "4XX errors", **options}))
 
     def metric_invocations_per_instance(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """Invocations divided by the variant's instance count; what the autoscaler tracks per minute. Default: Sum."""
-        return self.metric("InvocationsPerInstance", **MetricOptions({"label": "Invocations per instance", **options}))
+        """Invocations divided by the variant's instance count; what the autoscaler tracks per minute. An inference
+        component reports InvocationsPerCopy, which is the same with one copy per instance. Default: Sum."""
+        name = "InvocationsPerCopy" if self.inference_component_name else "InvocationsPerInstance"
+        return self.metric(name, **MetricOptions({"label": "Invocations per instance", **options}))
 
     def metric_model_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Time the container takes to answer, in microseconds as SageMaker reports it. Default: p99."""

@@ -103,3 +103,27 @@ def traffic_routing_configuration(shifting: TrafficShifting) -> sagemaker.CfnEnd
         canary_size=size if shifting.mode == "canary" else None,
         linear_step_size=size if shifting.mode == "linear" else None,
     )
+
+
+def inference_component_deployment_config(
+    props: ModelEndpointProps, alarm_names: Mapping[str, str]
+) -> sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty:
+    """The rolling update of an inference component, rolled back by the alarms ``alarm_names``
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateInferenceComponent.html).
+
+    A component that scales to zero may have a single copy, so, like a one-instance fleet, it is replaced one copy
+    at a time and every batch bakes ``traffic_shifting.wait_seconds`` under the rollback alarms. With no
+    RollbackMaximumBatchSize, a rollback moves every copy back at once. There is no termination wait: SageMaker
+    removes an old copy once its replacement serves.
+    """
+    one_copy = sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty(type="COPY_COUNT", value=1)
+    return sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty(
+        rolling_update_policy=sagemaker.CfnInferenceComponent.InferenceComponentRollingUpdatePolicyProperty(
+            maximum_batch_size=one_copy,
+            wait_interval_in_seconds=props.traffic_shifting.wait_seconds,
+            maximum_execution_timeout_in_seconds=props.execution_timeout_seconds,
+        ),
+        auto_rollback_configuration=sagemaker.CfnInferenceComponent.AutoRollbackConfigurationProperty(
+            alarms=[sagemaker.CfnInferenceComponent.AlarmProperty(alarm_name=name) for name in alarm_names.values()]
+        ),
+    )

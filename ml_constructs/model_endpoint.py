@@ -17,9 +17,14 @@ from constructs import Construct
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
 from ml_constructs.container_image import ContainerImage, ContainerImageConfig
 from ml_constructs.data_store import IDataStore
-from ml_constructs.endpoint_autoscaling import add_autoscaling
+from ml_constructs.endpoint_autoscaling import add_autoscaling, inference_component_dimension, variant_dimension
 from ml_constructs.endpoint_metrics import EndpointMetrics
-from ml_constructs.endpoint_rollout import add_rollback_alarms, deployment_config, rollback_alarm_names
+from ml_constructs.endpoint_rollout import (
+    add_rollback_alarms,
+    deployment_config,
+    inference_component_deployment_config,
+    rollback_alarm_names,
+)
 from ml_constructs.model_endpoint_props import ModelEndpointProps
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
@@ -74,6 +79,10 @@ class ModelEndpoint(Construct, EndpointMetrics):
       The scalable target's ResourceId is built from the endpoint's name and variant, so CloudFormation replaces
       the registration too: the new endpoint is registered once it is in service, and the old registration and
       endpoint are deleted afterwards. Clients read the new name from the stack output ``EndpointName``.
+    * With ``scale_to_zero`` the model is an inference component instead (see ``_add_inference_component`` and
+      ``endpoint_autoscaling``): the variant names no model and SageMaker scales its instances down to none; a new
+      model updates the component with its own rolling update under the same rollback alarms, and the endpoint
+      has no blue/green policy, since its config then changes with capacity only.
     * The rollback alarms watch the endpoint, yet the endpoint names them: to avoid a dependency cycle they
       have fixed names derived from their construct path, and the endpoint refers to those names, not to the
       alarm resources. SageMaker reads them only while an update runs, by which time they exist.
@@ -177,18 +186,14 @@ class ModelEndpoint(Construct, EndpointMetrics):
         # Not the role alone: the endpoint pulls the image and reads the model with the role's policy.
         self.model.node.add_dependency(self.role)
 
+        network = sagemaker.CfnEndpointConfig.VpcConfigProperty(
+            subnets=subnets.subnet_ids,
+            security_group_ids=[group.security_group_id for group in security_groups],
+        )
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=self.VARIANT_NAME,
-                    model_name=self.model.attr_model_name,
-                    instance_type=props.instance_type,
-                    initial_instance_count=props.min_capacity,
-                    initial_variant_weight=1.0,
-                )
-            ],
+            production_variants=[self._production_variant(props)],
             kms_key_id=None if has_instance_storage else data_store.key.key_arn,
             data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
                 enable_capture=True,
@@ -204,7 +209,13 @@ class ModelEndpoint(Construct, EndpointMetrics):
                     csv_content_types=[MediaType.CSV.value], json_content_types=[MediaType.JSON.value]
                 ),
             ),
+            # An endpoint of inference components runs them with the config's role and network, not the model's.
+            execution_role_arn=self.role.role_arn if props.scale_to_zero else None,
+            vpc_config=network if props.scale_to_zero else None,
+            enable_network_isolation=True if props.scale_to_zero else None,
         )
+        if props.scale_to_zero:
+            self.endpoint_config.node.add_dependency(self.role)
         if has_instance_storage:
             for pack in ("NIST.800.53.R5", "HIPAA.Security"):
                 acknowledge(
@@ -227,7 +238,8 @@ class ModelEndpoint(Construct, EndpointMetrics):
             exclude_retained_variant_properties=[
                 sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=name) for name in excluded
             ],
-            deployment_config=deployment_config(props, alarm_names),
+            # An inference component rolls its model out itself; the endpoint's config changes with capacity only.
+            deployment_config=None if props.scale_to_zero else deployment_config(props, alarm_names),
         )
         # SageMaker creates the group when the endpoint starts unless it exists: make it exist first.
         self.cfn_endpoint.node.add_dependency(self.log_group)
@@ -237,13 +249,84 @@ class ModelEndpoint(Construct, EndpointMetrics):
         self.endpoint_arn: str = self.cfn_endpoint.attr_endpoint_arn
         self.variant_name = self.VARIANT_NAME
 
+        self.inference_component: sagemaker.CfnInferenceComponent | None = None
+        if props.scale_to_zero:
+            self.inference_component = self._add_inference_component(props, f"{endpoint_id}Model", alarm_names)
+        self.inference_component_name: str | None = (
+            self.inference_component.inference_component_name if self.inference_component else None
+        )
         self.rollback_alarms: list[cloudwatch.Alarm] = add_rollback_alarms(self, self, props, alarm_names)
+        self.scale_out_from_zero_alarm: cloudwatch.Alarm | None = None
         if self.autoscaling:
-            scaling = add_autoscaling(
-                self, endpoint_name=self.endpoint_name, variant_name=self.variant_name, props=props
+            dimension = (
+                inference_component_dimension(self.inference_component_name, props)
+                if self.inference_component_name
+                else variant_dimension(self.endpoint_name, self.variant_name, props)
             )
+            scaling = add_autoscaling(
+                self, dimension=dimension, props=props, component_name=self.inference_component_name
+            )
+            if self.inference_component:
+                # The resource ID is the component's name, not a reference: register it once it exists.
+                scaling.scalable_target.node.add_dependency(self.inference_component)
             self.scalable_target = scaling.scalable_target
             self.scaling_policy = scaling.scaling_policy
+            self.scale_out_from_zero_alarm = scaling.scale_out_from_zero_alarm
+
+    def _production_variant(self, props: ModelEndpointProps) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+        """The one variant: serving the model itself, or, to scale to zero, instances that SageMaker adds and removes
+        as the inference component's copies need them (no model; a minimum of 0 instances)."""
+        if not props.scale_to_zero:
+            return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=self.VARIANT_NAME,
+                model_name=self.model.attr_model_name,
+                instance_type=props.instance_type,
+                initial_instance_count=props.min_capacity,
+                initial_variant_weight=1.0,
+            )
+        return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name=self.VARIANT_NAME,
+            instance_type=props.instance_type,
+            initial_instance_count=props.min_capacity,
+            initial_variant_weight=1.0,
+            managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+                status="ENABLED", min_instance_count=0, max_instance_count=props.max_capacity
+            ),
+            routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+                routing_strategy="LEAST_OUTSTANDING_REQUESTS"
+            ),
+        )
+
+    def _add_inference_component(
+        self, props: ModelEndpointProps, id: str, alarm_names: dict[str, str]
+    ) -> sagemaker.CfnInferenceComponent:
+        """The model as an inference component of the variant, one copy per instance (every vCPU of one).
+
+        Its name is fixed, derived from its construct path (which contains the instance type, as the endpoint's
+        does): the scalable target and the scale-out alarm name it, and a new instance type is a new endpoint and so
+        a new component next to the old one.
+        """
+        component = sagemaker.CfnInferenceComponent(
+            self,
+            id,
+            endpoint_name=self.endpoint_name,
+            variant_name=self.VARIANT_NAME,
+            specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
+                model_name=self.model.attr_model_name,
+                compute_resource_requirements=sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
+                    number_of_cpu_cores_required=props.resolved_vcpus_per_instance,
+                    min_memory_required_in_mb=props.copy_memory_mb,
+                ),
+            ),
+            runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(
+                copy_count=props.min_capacity
+            ),
+            deployment_config=inference_component_deployment_config(props, alarm_names),
+        )
+        component.inference_component_name = Names.unique_resource_name(
+            component, separator="-", max_length=_ENDPOINT_NAME_LENGTH
+        )
+        return component
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` call InvokeEndpoint on this endpoint."""

@@ -25,6 +25,9 @@ PROVISIONING_ALLOWANCE_SECONDS = 3600
 # canary within its baking time, slow enough to ignore a single bad minute.
 ROLLBACK_DATAPOINTS = 2
 ROLLBACK_PERIOD_SECONDS = METRIC_PERIOD_SECONDS
+# InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InferenceComponentComputeResourceRequirements.html).
+MIN_COPY_MEMORY_MB = 128
 _SCHEDULED_ACTION_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 NO_MODEL = Problem("model_package_arn", None, "a model package ARN, or model_data_url", "the endpoint serves nothing")
@@ -106,15 +109,37 @@ class ModelEndpointProps:
     vcpus_per_instance: int | None = None
     """vCPUs of ``instance_type``, which scale CPUUtilization (summed over vCPUs). Default: derived from the size
     (large 2, xlarge 4, Nxlarge 4N); required where that rule fails."""
+    scale_to_zero: bool = False
+    """Hold no instance while the endpoint is idle. The model is then hosted as an inference component with one copy
+    per instance (it reserves every vCPU of one), whose copies autoscale between 0 and ``max_capacity``; the first
+    request that finds no copy fails and brings one back within minutes. ``min_capacity`` is then the initial count
+    only. Excludes ``high_availability`` and ``scheduled_capacity``. Default: false (the platform sets it in dev)."""
+    max_concurrent_requests_per_instance: int = 4
+    """Concurrent requests at which one instance sustains ``max_requests_per_second_per_instance`` (the image's
+    server reached its maximum at concurrency 4, see docs/serving-benchmark.md). With ``scale_to_zero`` the scaling
+    target, concurrent requests per copy, derives from it. Default: 4."""
+    copy_memory_mb: int = 1024
+    """Memory reserved for each copy of the model with ``scale_to_zero``, at least 128 MB and within the instance's
+    memory. Default: 1024."""
 
     @property
     def autoscaling(self) -> bool:
-        return self.max_capacity > self.min_capacity or bool(self.scheduled_capacity)
+        return self.scale_to_zero or self.max_capacity > self.min_capacity or bool(self.scheduled_capacity)
+
+    @property
+    def scaling_min_capacity(self) -> int:
+        """The autoscaler's lower bound: no copy at all when the endpoint scales to zero."""
+        return 0 if self.scale_to_zero else self.min_capacity
+
+    @property
+    def target_concurrent_requests_per_copy(self) -> float:
+        """Target of the concurrent-requests-per-copy scaling policy (``scale_to_zero``)."""
+        return max(1.0, self.max_concurrent_requests_per_instance * self.scaling_safety_factor)
 
     @property
     def effective_traffic_shifting(self) -> TrafficShifting:
         """``traffic_shifting`` for the smallest fleet the endpoint may run (``min_capacity``, schedule minimums)."""
-        smallest = min([self.min_capacity, *(window.min_capacity for window in self.scheduled_capacity)])
+        smallest = min([self.scaling_min_capacity, *(window.min_capacity for window in self.scheduled_capacity)])
         return self.traffic_shifting.for_fleet(smallest)
 
     @property
@@ -147,6 +172,7 @@ class ModelEndpointProps:
         problems += self._vcpu_problems(instance_type_known=instance_type_known)
         problems += self._capacity_problems()
         problems += self._scaling_problems()
+        problems += self._scale_to_zero_problems()
         if not 1 <= self.data_capture_sampling_percent <= 100:
             problems.append(Problem("data_capture_sampling_percent", self.data_capture_sampling_percent, "1-100"))
         problems += self._rollout_problems()
@@ -179,8 +205,8 @@ class ModelEndpointProps:
                 Problem(
                     "instance_type",
                     self.instance_type,
-                    "a non-burstable type such as ml.m5.large, or max_capacity equal to min_capacity and no "
-                    "scheduled_capacity",
+                    "a non-burstable type such as ml.m5.large, or max_capacity equal to min_capacity, no "
+                    "scheduled_capacity and scale_to_zero false",
                     "burstable, and SageMaker cannot autoscale it",
                 )
             )
@@ -257,6 +283,36 @@ class ModelEndpointProps:
                     self.scale_in_cooldown_seconds,
                     f"more than scale_out_cooldown_seconds ({self.scale_out_cooldown_seconds}), "
                     "so that scale-in is slower",
+                )
+            )
+        return problems
+
+    def _scale_to_zero_problems(self) -> list[Problem]:
+        problems = []
+        if self.max_concurrent_requests_per_instance < 1:
+            problems.append(
+                Problem("max_concurrent_requests_per_instance", self.max_concurrent_requests_per_instance, "1 or more")
+            )
+        if self.copy_memory_mb < MIN_COPY_MEMORY_MB:
+            problems.append(Problem("copy_memory_mb", self.copy_memory_mb, f"{MIN_COPY_MEMORY_MB} or more"))
+        if not self.scale_to_zero:
+            return problems
+        if self.high_availability:
+            problems.append(
+                Problem(
+                    "scale_to_zero",
+                    True,
+                    "false with high_availability (prod)",
+                    "an idle endpoint would hold no instance, while high availability keeps at least two",
+                )
+            )
+        if self.scheduled_capacity:
+            problems.append(
+                Problem(
+                    "scheduled_capacity",
+                    f"<{len(self.scheduled_capacity)} schedule(s)>",
+                    "none with scale_to_zero",
+                    "an idle endpoint already holds no instance, and a schedule's minimum would keep one",
                 )
             )
         return problems

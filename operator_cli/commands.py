@@ -328,10 +328,19 @@ def invoke(aws: boto3.Session, resources: RegionResources, path: Path) -> str:
     if status not in SERVING_STATUSES:
         reason = f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else ""
         raise OperatorError(f"endpoint {resources.endpoint_name} is {status}{reason}; it takes requests once InService")
+    # An endpoint that scales to zero serves its model as an inference component, which every request must name.
+    hosted = hosted_components(aws, resources.endpoint_name)
+    target = {"InferenceComponentName": hosted[0]} if hosted else {}
     response = aws.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=resources.endpoint_name, ContentType=media_type, Accept=media_type, Body=body
+        EndpointName=resources.endpoint_name, ContentType=media_type, Accept=media_type, Body=body, **target
     )
     return response["Body"].read().decode()
+
+
+def hosted_components(aws: boto3.Session, endpoint_name: str) -> list[str]:
+    """Names of the inference components the endpoint hosts (none unless it scales to zero)."""
+    listed = aws.client("sagemaker").list_inference_components(EndpointNameEquals=endpoint_name)
+    return [summary["InferenceComponentName"] for summary in listed["InferenceComponents"]]
 
 
 # --- Status ----------------------------------------------------------------------------------------
@@ -360,6 +369,12 @@ def region_status(aws: boto3.Session, resources: RegionResources) -> dict[str, s
         row["endpoint"] = endpoint["EndpointStatus"]
         counts = [str(variant.get("CurrentInstanceCount", "?")) for variant in endpoint.get("ProductionVariants", [])]
         row["instances"] = "/".join(counts) or "-"
+        copies = [
+            sagemaker.describe_inference_component(InferenceComponentName=name)["RuntimeConfig"]["CurrentCopyCount"]
+            for name in hosted_components(aws, resources.endpoint_name)
+        ]
+        if copies:
+            row["instances"] += f" ({'/'.join(map(str, copies))} copies)"
     row["alarms in ALARM"] = ", ".join(firing_alarms(aws, resources)) or "none"
     return row
 

@@ -129,12 +129,21 @@ def verify_rollout(aws: boto3.Session, region: str) -> None:
     sagemaker = aws.client("sagemaker")
     endpoint = sagemaker.describe_endpoint(EndpointName=name)
     running = endpoint["EndpointConfigName"]
+    deployment = endpoint.get("LastDeploymentConfig", {})
     if running == expected:
-        return
-    watched = [
-        alarm["AlarmName"]
-        for alarm in endpoint.get("LastDeploymentConfig", {}).get("AutoRollbackConfiguration", {}).get("Alarms", [])
-    ]
+        # A model served as an inference component rolls out, and back, in the component, not the endpoint.
+        listed = sagemaker.list_inference_components(EndpointNameEquals=name)["InferenceComponents"]
+        if not listed:
+            return
+        component = sagemaker.describe_inference_component(InferenceComponentName=listed[0]["InferenceComponentName"])
+        running, expected = component["Specification"].get("ModelName", ""), _stack_model(aws, region)
+        if running == expected:
+            return
+        name, deployment = (
+            f"{name}'s inference component {component['InferenceComponentName']}",
+            component.get("LastDeploymentConfig", {}),
+        )
+    watched = [alarm["AlarmName"] for alarm in deployment.get("AutoRollbackConfiguration", {}).get("Alarms", [])]
     described = aws.client("cloudwatch").describe_alarms(AlarmNames=watched)["MetricAlarms"] if watched else []
     firing = [alarm for alarm in described if alarm["StateValue"] == "ALARM"]
     reasons = "; ".join(f"{alarm['AlarmName']} is in ALARM ({alarm.get('StateReason', '')})" for alarm in firing)
@@ -144,3 +153,11 @@ def verify_rollout(aws: boto3.Session, region: str) -> None:
         or f"none of its rollback alarms ({', '.join(watched)}) is in ALARM now"
     )
     raise RolledBack(f"SageMaker rolled the update of endpoint {name} back: it runs {running}, not {expected}; {cause}")
+
+
+def _stack_model(aws: boto3.Session, region: str) -> str:
+    """The name of the model the Serving stack deployed last."""
+    stack = stack_outputs(aws, region, StackId.SERVING).name
+    summaries = aws.client("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    physical = next(s["PhysicalResourceId"] for s in summaries if s["ResourceType"] == "AWS::SageMaker::Model")
+    return physical.rsplit("/", 1)[-1]

@@ -361,6 +361,11 @@ class ServingSettings(_Section):
     traffic_shifting: TrafficShiftingSettings = TrafficShiftingSettings()
     scheduled_capacity: tuple[ScheduledCapacitySettings, ...] = ()
     maximum_execution_timeout_seconds: int | None = ModelEndpointProps.maximum_execution_timeout_seconds
+    scale_to_zero: bool = ModelEndpointProps.scale_to_zero
+    """Default: true in dev (an idle endpoint costs nothing), false in prod (refused there: prod keeps two
+    instances)."""
+    max_concurrent_requests_per_instance: int = ModelEndpointProps.max_concurrent_requests_per_instance
+    copy_memory_mb: int = ModelEndpointProps.copy_memory_mb
     monitoring: MonitoringSettings = MonitoringSettings()
 
     @property
@@ -549,6 +554,6 @@ class RegionSettings(_Section):
 
 # Layered under the user's defaults: what prod tightens compared with dev.
 environment_presets: dict[Environment, dict] = {
-    Environment.DEV: {},
+    Environment.DEV: {"serving": {"scale_to_zero": True}},
     Environment.PROD: {"serving": {"min_capacity": 2}},
 }

@@ -25,6 +25,8 @@ ENDPOINT_STATUS_PATH = "/_rehearsal/sagemaker/endpoint-status"
 TRAINING_TIMES_PATH = "/_rehearsal/sagemaker/training-times"
 COST_RECORDS_PATH = "/_rehearsal/ce/costs"
 MONITORING_EXECUTIONS_PATH = "/_rehearsal/sagemaker/monitoring-executions"
+# A simulation of Application Auto Scaling for inference components (rehearsal/emulator/inference_component_scaling.py).
+INFERENCE_COMPONENT_SCALING_PATH = "/_rehearsal/sagemaker/inference-component-scaling"
 
 
 class EmulatorRefused(RuntimeError):
@@ -100,6 +102,17 @@ class Emulator:
         monitoring.py); ``more``: ScheduledTime, FailureReason, ProcessingJobArn."""
         request = {"Region": region, "MonitoringScheduleName": schedule_name, "MonitoringExecutionStatus": status}
         self._control(MONITORING_EXECUTIONS_PATH, request | more)
+
+    def simulate_scaling(
+        self, region: str, component_name: str, *, concurrent_requests_per_copy: float | None = None
+    ) -> dict[str, Any]:
+        """Evaluates the component's deployed scaling policies once (a simulation; nothing waits or really scales),
+        with ``concurrent_requests_per_copy`` as the target-tracking metric's value; returns each policy's decision
+        and the copies before and after."""
+        request: dict[str, Any] = {"region": region, "inferenceComponentName": component_name}
+        if concurrent_requests_per_copy is not None:
+            request["concurrentRequestsPerCopy"] = concurrent_requests_per_copy
+        return self._control(INFERENCE_COMPONENT_SCALING_PATH, request)
 
     def _control(self, path: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path``, or POST ``request`` to it as JSON; the answer's JSON. Errors carry the emulator's message."""

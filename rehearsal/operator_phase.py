@@ -3,7 +3,8 @@ Region, each result checked through the AWS APIs, and each of its errors provoke
 
 upload-data (a raw dataset) → train --wait (prepared, trained, evaluated, registered) → reject → train --wait,
 failing at the quality gate → upload-data (a raw dataset with missing labels) → train --wait, failing at Prepare
-with every violation → train --wait → (a version registered) → status → cost → approve → promote → invoke → status →
+with every violation → train --wait → (a version registered) → status → cost → approve → promote → invoke →
+(where the endpoint scales to zero: idle → 0 copies → a request fails → 1 copy → invoke) → status →
 train --wait → approve → promote while a rollback alarm is in ALARM (rolled back: exit 1 naming the
 alarm, cdk.json restored, the endpoint on the previous model) → promote again once the alarm is OK.
 ``mlp promote`` records the package in the rehearsal's cdk.json and deploys the Serving stack alone there,
@@ -317,6 +318,7 @@ class OperatorPhase:
             self.emulator.serve_model(self.region, candidate, model_server)
             self.promote(candidate)
             self.invoke(data_set)
+            self.scale_to_zero(data_set)
             self.endpoint_out_of_service(data_set)
             self.alarm_firing()
         refused, _ = self.train_and_register(prepared)
@@ -486,10 +488,24 @@ class OperatorPhase:
         self.record(run, " ".join(row.split()))
         return run
 
+    def _component(self) -> dict[str, Any] | None:
+        """The endpoint's inference component, where it scales to zero; None where its variant serves the model."""
+        endpoint = self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME]
+        listed = self.sagemaker.list_inference_components(EndpointNameEquals=endpoint)["InferenceComponents"]
+        if not listed:
+            return None
+        return self.sagemaker.describe_inference_component(InferenceComponentName=listed[0]["InferenceComponentName"])
+
     def _served_package(self) -> str:
-        endpoint = self.sagemaker.describe_endpoint(EndpointName=self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME])
-        config = self.sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-        model = self.sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        component = self._component()
+        if component is not None:
+            model_name = component["Specification"]["ModelName"]
+        else:
+            name = self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME]
+            endpoint = self.sagemaker.describe_endpoint(EndpointName=name)
+            config = self.sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+            model_name = config["ProductionVariants"][0]["ModelName"]
+        model = self.sagemaker.describe_model(ModelName=model_name)
         return model["PrimaryContainer"].get("ModelPackageName", "")
 
     def promote(self, package: str) -> None:
@@ -520,7 +536,9 @@ class OperatorPhase:
         alarm, exits 1 and restores cdk.json; the endpoint still serves the previous model."""
         endpoint_name = self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME]
         endpoint = self.sagemaker.describe_endpoint(EndpointName=endpoint_name)
-        alarm = endpoint["LastDeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"][0]["AlarmName"]
+        # The rollout is the inference component's where the endpoint scales to zero, else the endpoint's.
+        deployed = self._component() or endpoint
+        alarm = deployed["LastDeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"][0]["AlarmName"]
         before = (self.workdir / "cdk.json").read_text()
         cloudwatch = self.emulator.client("cloudwatch", self.region)
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="rehearsal: the new model fails")
@@ -539,6 +557,11 @@ class OperatorPhase:
         running = self.sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
         if running != endpoint["EndpointConfigName"]:
             raise CheckFailed(f"after the rolled-back `{run.command}` the endpoint runs {running}")
+        # Where it scales to zero, the component is what rolled back: it keeps the model it ran before.
+        component = self._component()
+        kept = deployed["Specification"]["ModelName"] if component else None
+        if component and component["Specification"]["ModelName"] != kept:
+            raise CheckFailed(f"after the rolled-back `{run.command}` the component runs {component['Specification']}")
         self.record(run, f"{package} rolled back by {alarm}: exit 1, cdk.json restored, still serving {serving}")
 
     def invoke(self, data_set: DataSet) -> None:
@@ -556,6 +579,46 @@ class OperatorPhase:
         shown = ", ".join(f"{p:.3f}" for p in predictions)
         self.record(csv_run, f"{len(rows)} rows -> {len(predictions)} predictions of the real model ({shown})")
         self.record(json_run, 'the same records as JSON -> {"predictions": [...]}')
+
+    def scale_to_zero(self, data_set: DataSet) -> None:
+        """Where the endpoint scales to zero (dev): idle, its copies and instances scale in to none; a request then
+        fails and brings one copy back. Application Auto Scaling is simulated by the emulator, with the policies and
+        the alarm as deployed (rehearsal/emulator/inference_component_scaling.py)."""
+        component = self._component()
+        if component is None:
+            return
+        name, endpoint = component["InferenceComponentName"], component["EndpointName"]
+        idle = self.emulator.simulate_scaling(self.region, name, concurrent_requests_per_copy=0)
+        variant = self.sagemaker.describe_endpoint(EndpointName=endpoint)["ProductionVariants"][0]
+        copies = self._component() or {}
+        if (idle["copiesAfter"], copies["RuntimeConfig"]["CurrentCopyCount"], variant["CurrentInstanceCount"]) != (
+            0,
+            0,
+            0,
+        ):
+            raise CheckFailed(
+                f"idle (0 concurrent requests per copy), {name} must scale in to 0 copies on 0 instances; it has "
+                f"{copies['RuntimeConfig']['CurrentCopyCount']} on {variant['CurrentInstanceCount']}: {idle}"
+            )
+        at_zero = self.status(["(0 copies)"])
+        cold = self.mlp.fails(
+            "invoke", "--region", self.region, "--file", str(data_set.test_rows), saying="has no capacity"
+        )
+        woken = self.emulator.simulate_scaling(self.region, name)
+        step = [decision for decision in woken["decisions"] if decision.get("state") == "ALARM"]
+        if woken["copiesAfter"] != 1 or not step:
+            raise CheckFailed(
+                f"a request that found no copy must trip the no-capacity alarm and its step policy add one copy: "
+                f"{woken}"
+            )
+        self.status(["(1 copies)"])
+        self.record(at_zero, f"idle: {name} scaled in to 0 copies, 0 instances (simulated scaling)")
+        self.record(
+            cold,
+            f"at zero: exit 1 ({cold.stderr.strip()}); alarm {step[0]['alarm']} -> {step[0]['policy']} -> 1 copy",
+        )
+        run = self.mlp.succeeds("invoke", "--region", self.region, "--file", str(data_set.test_rows))
+        self.record(run, f"after the scale-out: {len(run.stdout.split())} predictions")
 
     def endpoint_out_of_service(self, data_set: DataSet) -> None:
         endpoint = self._outputs(StackId.SERVING)[Output.ENDPOINT_NAME]

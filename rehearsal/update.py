@@ -80,6 +80,15 @@ UPDATES: tuple[Update, ...] = (
         "AWS::SageMaker::Pipeline",
         "PipelineDefinition",
     ),
+    # An endpoint that scales to zero (dev) goes back to serving its model on the variant, which the fixed fleet
+    # below needs: scale to zero autoscales whatever the capacities.
+    Update(
+        "Serving",
+        "serving.scale_to_zero",
+        lambda s: False,
+        "AWS::SageMaker::EndpointConfig",
+        "ExecutionRoleArn",
+    ),
     # A fleet without autoscaling (max = min) of two instances: its count now comes from the template.
     Update(
         "Serving",

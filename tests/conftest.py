@@ -47,6 +47,14 @@ def serving_context() -> dict:
     return context
 
 
+def always_on_context() -> dict:
+    """That config with scale to zero off, so that the dev endpoint keeps its instances as prod's does."""
+    context = serving_context()
+    entry = next(entry for entry in context["platform"]["regions"] if entry["region"] == SERVING_REGION)
+    entry["serving"]["scale_to_zero"] = False
+    return context
+
+
 def prod_context() -> dict:
     """That config as a prod deployment states it: its own account and a pager that receives mail."""
     context = serving_context()
@@ -84,6 +92,11 @@ class SynthesizedPlatform:
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> SynthesizedPlatform:
     return SynthesizedPlatform(serving_context(), tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def always_on_platform(tmp_path_factory) -> SynthesizedPlatform:
+    return SynthesizedPlatform(always_on_context(), tmp_path_factory.mktemp("cdk.out.always-on"))
 
 
 @pytest.fixture(scope="session")

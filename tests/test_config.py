@@ -457,6 +457,7 @@ BAD_INPUTS: dict[str, BadInput] = {
         "3600 is not allowed (10 step(s) and the termination wait bake for 36120 s",
         {
             "regions.us-east-1.serving.min_capacity": 2,
+            "regions.us-east-1.serving.scale_to_zero": False,
             "regions.us-east-1.serving.traffic_shifting.mode": "linear",
         },
     ),
@@ -500,6 +501,36 @@ BAD_INPUTS: dict[str, BadInput] = {
         f"{R0}.serving.scheduled_capacity[0].min_capacity",
         "1 is not allowed; allowed: 2 or more with high_availability (prod)",
         {"environment": "prod", "account": "111111111111"},
+    ),
+    "scale to zero in prod": BadInput(
+        "regions.eu-west-1.serving.scale_to_zero",
+        True,
+        f"{R0}.serving.scale_to_zero",
+        "true is not allowed (an idle endpoint would hold no instance, while high availability keeps at least two); "
+        "allowed: false with high_availability (prod)",
+        {"environment": "prod", "account": "111111111111"},
+    ),
+    "scale to zero with a capacity schedule": BadInput(
+        "regions.eu-west-1.serving.scheduled_capacity",
+        [{"name": "day", "schedule": "cron(0 6 ? * * *)", "min_capacity": 1, "max_capacity": 2}],
+        f"{R0}.serving.scheduled_capacity",
+        "allowed: none with scale_to_zero",
+    ),
+    "scale to zero on burstable instances": BadInput(
+        "defaults.serving.instance_type",
+        "ml.t2.medium",
+        f"{D}.serving.instance_type",
+        "'ml.t2.medium' is not allowed (burstable, and SageMaker cannot autoscale it)",
+        {"defaults.serving.max_capacity": 1},
+    ),
+    "scale to zero as text": BadInput(
+        "defaults.serving.scale_to_zero", "sometimes", f"{D}.serving.scale_to_zero", "'sometimes' is not allowed"
+    ),
+    "copies smaller than SageMaker allows": BadInput(
+        "defaults.serving.copy_memory_mb",
+        100,
+        f"{D}.serving.copy_memory_mb",
+        "100 is not allowed; allowed: 128 or more",
     ),
     "malformed model package": BadInput(
         "regions.eu-west-1.serving.model_package_arn",
@@ -952,11 +983,12 @@ def test_valid_schedules_of_each_kind_are_accepted() -> None:
     config = base_config()
     config["defaults"]["training"]["retrain_schedule"] = "cron(0 3 ? * SUN *)"
     config["defaults"]["serving"] = {
+        "scale_to_zero": False,
         "scheduled_capacity": [
             {"name": "night", "schedule": "cron(0 20 ? * MON-FRI *)", "min_capacity": 1, "max_capacity": 2},
             {"name": "launch", "schedule": "at(2027-03-01T06:00:00)", "min_capacity": 2, "max_capacity": 4},
             {"name": "hourly", "schedule": "rate(1 hour)", "min_capacity": 1, "max_capacity": 4},
-        ]
+        ],
     }
     assert load_platform_config({"platform": config}).regions
 
@@ -1100,7 +1132,8 @@ def test_serving_and_alarm_settings_default_to_the_construct_props_and_map_onto_
     from ml_constructs import EndpointAlarmsProps, ModelEndpointProps
 
     settings = load_platform_config({"platform": base_config()}).regions[0].settings
-    assert settings.serving.endpoint_props() == ModelEndpointProps()
+    # Dev's preset turns scale to zero on; everything else is the props' default.
+    assert settings.serving.endpoint_props() == ModelEndpointProps(scale_to_zero=True)
     assert settings.alarms.alarms_props() == EndpointAlarmsProps()
     # What the config does not hold: the stack derives it from the environment and the alarm thresholds, and
     # every endpoint instance type it accepts has vCPUs derived from its size.

@@ -38,6 +38,22 @@ class FakeClient:
     def describe_model_package(self, ModelPackageName: str) -> dict:
         return {"ModelPackageArn": ModelPackageName}  # registered without a data-quality baseline
 
+    def list_inference_components(self, EndpointNameEquals: str) -> dict:
+        component = self.answers["component_model"]
+        return {"InferenceComponents": [{"InferenceComponentName": "churn-model"}] if component else []}
+
+    def describe_inference_component(self, InferenceComponentName: str) -> dict:
+        deployment = {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-RollbackModelLatency"}]}}
+        return {
+            "InferenceComponentName": InferenceComponentName,
+            "Specification": {"ModelName": self.answers["component_model"]},
+            "LastDeploymentConfig": deployment,
+        }
+
+    def list_stack_resources(self, StackName: str) -> dict:
+        model = f"arn:aws:sagemaker:{REGION}:123456789012:model/model-new"
+        return {"StackResourceSummaries": [{"ResourceType": "AWS::SageMaker::Model", "PhysicalResourceId": model}]}
+
     def describe_alarms(self, AlarmNames: list[str]) -> dict:
         state = "ALARM" if self.answers["firing"] else "OK"
         return {
@@ -47,7 +63,8 @@ class FakeClient:
 
 class FakeSession:
     def __init__(self, **answers) -> None:
-        self.answers = {"named": "config-new", "running": "config-new", "firing": False, **answers}
+        self.answers = {"named": "config-new", "running": "config-new", "firing": False, "component_model": None}
+        self.answers |= answers
 
     def client(self, service: str) -> FakeClient:
         return FakeClient(self.answers)
@@ -142,6 +159,17 @@ def test_a_failed_deploy_restores_cdk_json(project):
 def test_a_region_deploy_that_sagemaker_rolled_back_fails_too(project):
     with pytest.raises(RolledBack, match="it runs config-old, not config-new"):
         deploy(project, FakeSession(running="config-old"), REGION, serving_only=False, out=io.StringIO())
+
+
+def test_a_rolled_back_inference_component_fails_the_deploy_naming_its_alarm(project):
+    """Scale to zero: the endpoint keeps its config and the component its previous model."""
+    session = FakeSession(component_model="model-old", firing=True)
+    with pytest.raises(RolledBack) as raised:
+        deploy(project, session, REGION, serving_only=True, out=io.StringIO())
+    message = str(raised.value)
+    assert "endpoint churn-endpoint's inference component churn-model back: it runs model-old, not model-new" in message
+    assert "churn-RollbackModelLatency is in ALARM" in message
+    deploy(project, FakeSession(component_model="model-new"), REGION, serving_only=True, out=io.StringIO())
 
 
 def test_make_deploy_is_mlp_deploy():

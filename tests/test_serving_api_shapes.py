@@ -20,6 +20,8 @@ REQUESTS = {
     "AWS::SageMaker::Model": ("CreateModel",),
     "AWS::SageMaker::EndpointConfig": ("CreateEndpointConfig",),
     "AWS::SageMaker::Endpoint": ("CreateEndpoint", "UpdateEndpoint"),
+    # DeploymentConfig exists only in UpdateInferenceComponent.
+    "AWS::SageMaker::InferenceComponent": ("CreateInferenceComponent", "UpdateInferenceComponent"),
 }
 # Names CloudFormation generates because the template leaves them out, as the API then receives them.
 GENERATED_NAMES = {
@@ -88,9 +90,10 @@ def construct_variants() -> dict[str, Template]:
     return {"s3-artifact-linear-gpu": Template.from_stack(stack)}
 
 
-def test_every_sagemaker_resource_of_the_platform_is_a_valid_api_request(platform, prod_platform):
+def test_every_sagemaker_resource_of_the_platform_is_a_valid_api_request(platform, always_on_platform, prod_platform):
     templates = {
         "dev": platform.template("eu-west-1", "serving"),
+        "dev-always-on": always_on_platform.template("eu-west-1", "serving"),
         "prod": prod_platform.template("eu-west-1", "serving"),
     }
     templates |= construct_variants()
@@ -100,7 +103,8 @@ def test_every_sagemaker_resource_of_the_platform_is_a_valid_api_request(platfor
             assert request_problems(resource_type, properties) == [], f"{variant} {logical_id}"
             checked.append(resource_type)
     assert sorted(set(checked)) == sorted(REQUESTS)
-    assert len(checked) == 3 * len(templates)
+    # Model, config and endpoint everywhere; an inference component where the endpoint scales to zero (dev).
+    assert len(checked) == 3 * len(templates) + 1
 
 
 BAD_PROPERTIES = {
@@ -134,6 +138,18 @@ BAD_PROPERTIES = {
         86400,
         "MaximumExecutionTimeoutInSeconds",
     ),
+    "copies with less memory than SageMaker allows": (
+        "AWS::SageMaker::InferenceComponent",
+        ("Specification", "ComputeResourceRequirements", "MinMemoryRequiredInMb"),
+        64,
+        "MinMemoryRequiredInMb",
+    ),
+    "a rolling batch of no copies": (
+        "AWS::SageMaker::InferenceComponent",
+        ("DeploymentConfig", "RollingUpdatePolicy", "MaximumBatchSize", "Value"),
+        0,
+        "Value",
+    ),
     "a property CloudFormation would not pass on": (
         "AWS::SageMaker::Model",
         ("ModelDataUrl",),
@@ -144,11 +160,13 @@ BAD_PROPERTIES = {
 
 
 @pytest.mark.parametrize("case", BAD_PROPERTIES, ids=list(BAD_PROPERTIES))
-def test_the_validator_catches_a_bad_property(platform, case):
+def test_the_validator_catches_a_bad_property(platform, always_on_platform, case):
     resource_type, path, bad_value, member = BAD_PROPERTIES[case]
+    # The endpoint that keeps its instances has the blue/green policy; dev's has the inference component.
+    template = platform if resource_type == "AWS::SageMaker::InferenceComponent" else always_on_platform
     (properties,) = [
         props
-        for _, type_, props in sagemaker_resources(platform.template("eu-west-1", "serving"))
+        for _, type_, props in sagemaker_resources(template.template("eu-west-1", "serving"))
         if type_ == resource_type
     ]
     broken = copy.deepcopy(properties)

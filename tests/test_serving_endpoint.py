@@ -189,7 +189,37 @@ BAD_PROPS: dict[str, tuple[dict[str, Any], str, str]] = {
         dict(instance_type="ml.t2.medium", min_capacity=1, max_capacity=3),
         "instance_type",
         "'ml.t2.medium' is not allowed (burstable, and SageMaker cannot autoscale it); allowed: a non-burstable type "
-        "such as ml.m5.large, or max_capacity equal to min_capacity and no scheduled_capacity",
+        "such as ml.m5.large, or max_capacity equal to min_capacity, no scheduled_capacity and scale_to_zero false",
+    ),
+    "burstable instances that scale to zero": (
+        dict(instance_type="ml.t2.medium", min_capacity=1, max_capacity=1, scale_to_zero=True),
+        "instance_type",
+        "'ml.t2.medium' is not allowed (burstable, and SageMaker cannot autoscale it)",
+    ),
+    "scale to zero with high availability": (
+        dict(min_capacity=2, high_availability=True, scale_to_zero=True),
+        "scale_to_zero",
+        "true is not allowed (an idle endpoint would hold no instance, while high availability keeps at least "
+        "two); allowed: false with high_availability (prod)",
+    ),
+    "scale to zero with a capacity schedule": (
+        dict(
+            scale_to_zero=True,
+            scheduled_capacity=(ScheduledCapacity("day", "cron(0 6 ? * * *)", min_capacity=1, max_capacity=4),),
+        ),
+        "scheduled_capacity",
+        "<1 schedule(s)> is not allowed (an idle endpoint already holds no instance, and a schedule's minimum would "
+        "keep one); allowed: none with scale_to_zero",
+    ),
+    "copies smaller than SageMaker allows": (
+        dict(scale_to_zero=True, copy_memory_mb=64),
+        "copy_memory_mb",
+        "64 is not allowed; allowed: 128 or more",
+    ),
+    "no concurrency per instance": (
+        dict(max_concurrent_requests_per_instance=0),
+        "max_concurrent_requests_per_instance",
+        "0 is not allowed; allowed: 1 or more",
     ),
     "not an instance type": (
         dict(instance_type="m5.large"),

@@ -35,14 +35,15 @@ def properties(template: Template, type_: str) -> dict:
     return one(template, type_)[1]["Properties"]
 
 
+# The endpoint that keeps its instances; tests/test_serving_scale_to_zero.py has the one that scales to zero.
 @pytest.fixture(scope="module")
-def serving(platform) -> Template:
-    return platform.template(REGION, "serving")
+def serving(always_on_platform) -> Template:
+    return always_on_platform.template(REGION, "serving")
 
 
 @pytest.fixture(scope="module")
-def settings(platform):
-    return next(region for region in platform.config.regions if region.region == REGION).settings
+def settings(always_on_platform):
+    return next(region for region in always_on_platform.config.regions if region.region == REGION).settings
 
 
 @pytest.fixture(scope="module")

@@ -46,9 +46,14 @@ def verify(serving: DeployedStack, stage: Mapping[str, DeployedStack], verify: V
         serving.resolve(p)["ResourceId"] for _, p in serving.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
     ]
     variant = endpoint["ProductionVariants"][0]
+    # An endpoint that scales to zero scales its inference component's copies; SageMaker adds instances for them.
+    components = [
+        serving.resolve(p)["InferenceComponentName"] for _, p in serving.of_type("AWS::SageMaker::InferenceComponent")
+    ]
     if scaled:
         verify.true(
-            any(r.startswith(f"endpoint/{endpoint['EndpointName']}/") for r in scaled),
+            any(r.startswith(f"endpoint/{endpoint['EndpointName']}/") for r in scaled)
+            or any(f"inference-component/{name}" in scaled for name in components),
             "the endpoint's capacity is autoscaled",
         )
         verify.true(len(serving.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")) >= 1, "a scaling policy")

@@ -333,6 +333,18 @@ def _endpoint(stack: DeployedStack, arn: str, properties: dict[str, Any], verify
     )
 
 
+def _inference_component(
+    stack: DeployedStack, arn: str, properties: dict[str, Any], verify: Verifier, what: str
+) -> None:
+    component = stack.client("sagemaker").describe_inference_component(InferenceComponentName=arn.rsplit("/", 1)[-1])
+    expected = stack.resolve(properties)
+    verify.equal(component["InferenceComponentStatus"], "InService", f"{what} status")
+    for key in ("EndpointName", "VariantName", "Specification"):
+        verify.equal(component.get(key), expected.get(key), f"{what} {key}")
+    if "LastDeploymentConfig" in component:  # once an update has rolled out
+        verify.equal(component["LastDeploymentConfig"], expected.get("DeploymentConfig"), f"{what} rolling update")
+
+
 def _scalable_target(
     stack: DeployedStack, target_id: str, properties: dict[str, Any], verify: Verifier, what: str
 ) -> None:
@@ -479,6 +491,7 @@ TYPE_CHECKS: dict[str, Callable[[DeployedStack, str, dict[str, Any], Verifier, s
     "AWS::SageMaker::Model": _model,
     "AWS::SageMaker::EndpointConfig": _endpoint_config,
     "AWS::SageMaker::Endpoint": _endpoint,
+    "AWS::SageMaker::InferenceComponent": _inference_component,
     "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
     "AWS::ApplicationAutoScaling::ScalingPolicy": _scaling_policy,
     "AWS::CloudWatch::Alarm": _alarm,

@@ -25,7 +25,7 @@ from moto.ce.responses import CostExplorerResponse
 from moto.core.exceptions import JsonRESTError
 
 from rehearsal.aws import COST_RECORDS_PATH
-from rehearsal.emulator.operations import ControlError, _required
+from rehearsal.emulator.operations import ControlError, required
 
 UNIT = "USD"
 METRICS = frozenset(
@@ -69,7 +69,7 @@ def _day(text: Any, where: str) -> datetime.date:
 
 def record_costs(request: dict[str, Any], account_id: str) -> dict[str, Any]:
     """Records ``{"costs": [{"day", "service", "region", "amount", "tags"}]}``; amounts in USD."""
-    (costs,) = _required(request, "costs")
+    (costs,) = required(request, "costs")
     try:
         records = [
             CostRecord(

@@ -100,7 +100,7 @@ class ControlError(Exception):
         self.status = status
 
 
-def _required(request: dict[str, Any], *names: str) -> list[Any]:
+def required(request: dict[str, Any], *names: str) -> list[Any]:
     missing = [name for name in names if name not in request]
     if missing:
         raise ControlError(400, f"the request needs {', '.join(missing)}")
@@ -191,7 +191,7 @@ _runs: dict[str, ExecutionRun] = {}
 
 
 def _queue_outcome(request: dict[str, Any], account_id: str) -> dict[str, Any]:
-    region, pipeline_name = _required(request, "region", "pipelineName")
+    region, pipeline_name = required(request, "region", "pipelineName")
     outcome = Outcome(
         status=request.get("status", "Succeeded"),
         last_step=request.get("lastStep"),
@@ -479,7 +479,7 @@ _model_servers: dict[tuple[str, str, str], str] = {}
 
 
 def _register_model_server(request: dict[str, Any], account_id: str) -> dict[str, Any]:
-    region, model, server = _required(request, "region", "model", "url")
+    region, model, server = required(request, "region", "model", "url")
     url = urllib.parse.urlsplit(server)
     if url.scheme != "http" or url.hostname not in LOOPBACK_HOSTS or url.port is None:
         raise ControlError(400, f"url {server!r}; allowed: http://127.0.0.1:<port> (loopback only)")
@@ -489,7 +489,7 @@ def _register_model_server(request: dict[str, Any], account_id: str) -> dict[str
 
 
 def _set_endpoint_status(request: dict[str, Any], account_id: str) -> dict[str, Any]:
-    region, name, status = _required(request, "region", "endpointName", "status")
+    region, name, status = required(request, "region", "endpointName", "status")
     if status not in ENDPOINT_STATUSES:
         raise ControlError(400, f"status {status!r}; allowed: {', '.join(sorted(ENDPOINT_STATUSES))}")
     endpoint = sagemaker_backends[account_id][region].endpoints.get(name)
@@ -520,12 +520,31 @@ class ModelError(JsonRESTError):
         )
 
 
-def _served_model(backend: SageMakerModelBackend, endpoint: Any) -> tuple[str, str]:
-    """(variant name, model package ARN or model data URL) of the endpoint's first variant."""
+def _served_model(backend: SageMakerModelBackend, endpoint: Any) -> tuple[str, Any]:
+    """(variant name, model) of the endpoint's first variant."""
     variant = backend.endpoint_configs[endpoint.endpoint_config_name].production_variants[0]
-    model = backend._models[variant["ModelName"]]
+    return variant["VariantName"], backend._models[variant["ModelName"]]
+
+
+def forward_invocation(
+    response: SageMakerRuntimeResponse, endpoint_name: str, model: Any, variant: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Forwards the invocation to the server registered for ``model``'s package ARN or model data URL."""
     container = model.primary_container or (model.containers or [{}])[0]
-    return variant["VariantName"], container.get("ModelPackageName") or container.get("ModelDataUrl", "")
+    served = container.get("ModelPackageName") or container.get("ModelDataUrl", "")
+    server = _model_servers.get((response.current_account, response.region, served))
+    if server is None:
+        raise RuntimeValidationError(
+            f"The emulator has no model server for {served}, the model of endpoint {endpoint_name}; "
+            f"register one with POST {MODEL_SERVERS_PATH}."
+        )
+    headers = {"Content-Type": response.headers.get("Content-Type", "application/octet-stream")}
+    if response.headers.get("Accept"):
+        headers["Accept"] = response.headers["Accept"]
+    status, content_type, body = _post(server, "/invocations", response.raw_body, headers)
+    if status >= 300:
+        raise ModelError(status, body.decode(errors="replace"))
+    return 200, {"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": variant}, body
 
 
 def _forward_invocations() -> None:
@@ -541,19 +560,7 @@ def _forward_invocations() -> None:
                 "it cannot take requests."
             )
         variant, model = _served_model(backend, endpoint)
-        server = _model_servers.get((self.current_account, self.region, model))
-        if server is None:
-            raise RuntimeValidationError(
-                f"The emulator has no model server for {model}, the model of endpoint {name}; "
-                f"register one with POST {MODEL_SERVERS_PATH}."
-            )
-        headers = {"Content-Type": self.headers.get("Content-Type", "application/octet-stream")}
-        if self.headers.get("Accept"):
-            headers["Accept"] = self.headers["Accept"]
-        status, content_type, body = _post(server, "/invocations", self.raw_body, headers)
-        if status >= 300:
-            raise ModelError(status, body.decode(errors="replace"))
-        return 200, {"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": variant}, body
+        return forward_invocation(self, name, model, variant)
 
     SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
 
@@ -574,15 +581,10 @@ def _post(server: str, path: str, body: bytes, headers: dict[str, str]) -> tuple
         connection.close()
 
 
-_CONTROL_HANDLERS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+CONTROL_HANDLERS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     PIPELINE_OUTCOMES_PATH: _queue_outcome,
     MODEL_SERVERS_PATH: _register_model_server,
     ENDPOINT_STATUS_PATH: _set_endpoint_status,
     MONITORING_EXECUTIONS_PATH: monitoring.record_execution,
 }
-CONTROL_PATHS = frozenset(_CONTROL_HANDLERS)
-
-
-def control(path: str, request: dict[str, Any], account_id: str) -> dict[str, Any]:
-    """Carries out a control request (``POST path`` with a JSON object); returns what to answer."""
-    return _CONTROL_HANDLERS[path](request, account_id)
+"""Control request handlers by path: each carries out ``POST path`` with a JSON object and returns the answer."""

@@ -712,16 +712,18 @@ REGISTERED: tuple[type[_Resource], ...] = (
 )
 
 
+_registered: list[type[_Resource]] = list(REGISTERED)
+
+
 def register(*more: type[_Resource]) -> None:
-    """Makes moto's CloudFormation see the types above and ``more`` of other modules (they exist once their modules
-    are imported)."""
-    global REGISTERED
-    REGISTERED = (*REGISTERED, *(cls for cls in more if cls not in REGISTERED))
+    """Makes moto's CloudFormation see the types above and ``more``, those of other modules of the extension (they
+    exist once their modules are imported)."""
+    _registered.extend(cls for cls in more if cls not in _registered)
     studio.add_describe_calls()
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     known = parsing.get_model_map()
-    missing = [cls.TYPE for cls in REGISTERED if known.get(cls.TYPE) is not cls]
+    missing = [cls.TYPE for cls in _registered if known.get(cls.TYPE) is not cls]
     if missing:
         raise RuntimeError(f"moto did not pick up the registered CloudFormation types {missing}")
 
@@ -747,4 +749,4 @@ def inventory(account_id: str) -> dict[str, Any]:
                             "exists": resource.exists(),
                         }
                     )
-    return {"registeredTypes": [cls.TYPE for cls in REGISTERED], "resources": entries}
+    return {"registeredTypes": [cls.TYPE for cls in _registered], "resources": entries}

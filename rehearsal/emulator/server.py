@@ -27,11 +27,23 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from rehearsal.aws import INVENTORY_PATH
-from rehearsal.emulator import cost_explorer, fixes, operations, resources, training_jobs
+from rehearsal.emulator import (
+    cost_explorer,
+    fixes,
+    inference_component_scaling,
+    operations,
+    resources,
+    training_jobs,
+)
 
 HOST = "127.0.0.1"
-# Control endpoints of the modules that add their own, next to operations' (which dispatches its own).
-_CONTROLS = {**cost_explorer.CONTROLS, **training_jobs.CONTROLS}
+# Control endpoints by path: operations' and those of the modules that add their own.
+CONTROL_HANDLERS = {
+    **operations.CONTROL_HANDLERS,
+    **cost_explorer.CONTROLS,
+    **training_jobs.CONTROLS,
+    **inference_component_scaling.CONTROL_HANDLERS,
+}
 
 
 def write_certificate(directory: Path) -> tuple[Path, Path]:
@@ -77,7 +89,7 @@ def _application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[by
         path = environ.get("PATH_INFO")
         if path == INVENTORY_PATH:
             return _answer(start_response, 200, resources.inventory(DEFAULT_ACCOUNT_ID))
-        if path in operations.CONTROL_PATHS or path in _CONTROLS:
+        if path in CONTROL_HANDLERS:
             return _control(environ, start_response, path)
         with fixes.request_context(environ):
             return emulator(environ, start_response)
@@ -92,11 +104,7 @@ def _control(environ: dict[str, Any], start_response: Callable[..., Any], path: 
         request = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
         if not isinstance(request, dict):
             raise operations.ControlError(400, "the request body must be a JSON object")
-        handler = _CONTROLS.get(path)
-        answer = (
-            handler(request, DEFAULT_ACCOUNT_ID) if handler else operations.control(path, request, DEFAULT_ACCOUNT_ID)
-        )
-        return _answer(start_response, 200, answer)
+        return _answer(start_response, 200, CONTROL_HANDLERS[path](request, DEFAULT_ACCOUNT_ID))
     except json.JSONDecodeError as error:
         return _answer(start_response, 400, {"error": f"the request body is not JSON: {error}"})
     except operations.ControlError as error:

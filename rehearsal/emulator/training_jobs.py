@@ -25,7 +25,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import get_pipeline_execution_from_arn
 
 from rehearsal.aws import TRAINING_TIMES_PATH
-from rehearsal.emulator.operations import ControlError, _required
+from rehearsal.emulator.operations import ControlError, required
 
 _lock = threading.Lock()
 
@@ -44,7 +44,7 @@ _jobs: dict[tuple[str, str], str] = {}
 
 
 def queue_training_times(request: dict[str, Any], account_id: str) -> dict[str, Any]:
-    region, pipeline, training, billable = _required(
+    region, pipeline, training, billable = required(
         request, "region", "pipelineName", "trainingSeconds", "billableSeconds"
     )
     if not (isinstance(training, int) and isinstance(billable, int) and 0 <= billable <= training):

@@ -67,12 +67,15 @@ def test_sagemaker_model_package_group(stacks: Stacks) -> None:
     assert group not in str(stacks.client("sagemaker").list_model_package_groups())
 
 
+VARIANT = "endpoint/serving/variant/AllTraffic"
+
+
 def _scalable_target(max_capacity: int, schedule: str) -> dict:
     return {
         "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
         "Properties": {
             "ServiceNamespace": "sagemaker",
-            "ResourceId": "endpoint/serving/variant/AllTraffic",
+            "ResourceId": VARIANT,
             "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
             "MinCapacity": 1,
             "MaxCapacity": max_capacity,
@@ -106,29 +109,41 @@ def _scaling_policy(target_value: float) -> dict:
 def test_application_autoscaling_target_and_policy(stacks: Stacks) -> None:
     name = stacks.unique_name()
     autoscaling = stacks.client("application-autoscaling")
+    # Other tests register targets of their own in the shared emulator.
+    scope = {"ServiceNamespace": "sagemaker", "ResourceIds": [VARIANT]}
     stacks.deploy(name, {"Target": _scalable_target(4, "cron(0 20 * * ? *)"), "Policy": _scaling_policy(100.0)})
     ids = stacks.physical_ids(name)
     assert ids["Target"] == "endpoint/serving/variant/AllTraffic|sagemaker:variant:DesiredInstanceCount|sagemaker"
-    target = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"][0]
+    target = autoscaling.describe_scalable_targets(**scope)["ScalableTargets"][0]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
-    actions = autoscaling.describe_scheduled_actions(ServiceNamespace="sagemaker")["ScheduledActions"]
+    actions = autoscaling.describe_scheduled_actions(ServiceNamespace="sagemaker", ResourceId=VARIANT)[
+        "ScheduledActions"
+    ]
     assert [(a["ScheduledActionName"], a["Schedule"]) for a in actions] == [("night", "cron(0 20 * * ? *)")]
-    policy = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"][0]
+    policy = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=VARIANT)["ScalingPolicies"][
+        0
+    ]
     assert policy["PolicyARN"] == ids["Policy"]
     assert stacks.backed(name) == {"Target": True, "Policy": True}
 
     stacks.deploy(name, {"Target": _scalable_target(6, "cron(0 21 * * ? *)"), "Policy": _scaling_policy(120.0)})
-    target = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"][0]
+    target = autoscaling.describe_scalable_targets(**scope)["ScalableTargets"][0]
     assert target["MaxCapacity"] == 6
-    actions = autoscaling.describe_scheduled_actions(ServiceNamespace="sagemaker")["ScheduledActions"]
+    actions = autoscaling.describe_scheduled_actions(ServiceNamespace="sagemaker", ResourceId=VARIANT)[
+        "ScheduledActions"
+    ]
     assert [a["Schedule"] for a in actions] == ["cron(0 21 * * ? *)"]
-    policy = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"][0]
+    policy = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=VARIANT)["ScalingPolicies"][
+        0
+    ]
     assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 120.0
     assert policy["PolicyARN"] == ids["Policy"], "an in-place update keeps the policy's ARN"
 
     stacks.delete(name)
-    assert autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
-    assert autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+    assert autoscaling.describe_scalable_targets(**scope)["ScalableTargets"] == []
+    assert (
+        autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=VARIANT)["ScalingPolicies"] == []
+    )
 
 
 def test_cloudwatch_metric_and_composite_alarms(stacks: Stacks) -> None:
@@ -369,4 +384,5 @@ def test_each_registered_type_has_its_test_here(stacks: Stacks) -> None:
         "AWS::SageMaker::Domain",
         "AWS::SageMaker::UserProfile",
         "AWS::SageMaker::MlflowTrackingServer",
+        "AWS::SageMaker::InferenceComponent",  # test_inference_components.py
     }
