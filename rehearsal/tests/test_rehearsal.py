@@ -34,6 +34,11 @@ def _day_2_operations(region: str, other_region: str) -> tuple[str, ...]:
         "-RollbackServerErrorRate: exit 1, cdk.json restored, still serving arn:",
         "8 rows -> 8 predictions of the real model",
         "is OutOfService; it takes requests once InService",
+        # Scale to zero (dev), with simulated scaling: idle to no copy, a failed request, one copy back.
+        "scaled in to 0 copies, 0 instances (simulated scaling)",
+        "Inference Component has no capacity to process this request",
+        "-> scale-out-from-zero -> 1 copy",
+        "after the scale-out: 8 predictions",
         "exit 1: mlp: no AWS credentials found",
         "exit 1: mlp: Region 'mars-north-1' is not an AWS Region",
         "exit 1: mlp: cannot read <workdir>/missing.csv",
