@@ -18,7 +18,11 @@ from platform_contract.personas import CDK_DEPLOY, Persona
 
 # The CDK bootstrap's roles (default qualifier), which `cdk deploy` assumes for its work.
 CDK_BOOTSTRAP_ROLES = "cdk-hnb659fds-*"
-_LIST_ACTIONS_WITHOUT_RESOURCES = ("sagemaker:ListModelPackages", "sagemaker:ListMonitoringExecutions")
+_LIST_ACTIONS_WITHOUT_RESOURCES = (
+    "sagemaker:ListModelPackages",
+    "sagemaker:ListMonitoringExecutions",
+    "sagemaker:ListInferenceComponents",
+)
 """SageMaker authorizes these on "*" only (Service Authorization Reference, Amazon SageMaker AI: no resource type)."""
 _DESCRIPTIONS = {
     Persona.DATA_SCIENTIST: "reads data sets, trains with the pipeline, tracks experiments, reads the registry",
@@ -95,7 +99,12 @@ class Personas(Construct):
             )
 
         for persona in Persona:
-            allow(persona, "ReadTheRegionsStackOutputs", ["cloudformation:DescribeStacks"], [stacks])
+            allow(
+                persona,
+                "ReadTheRegionsStacks",
+                ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
+                [stacks],
+            )
             allow(persona, "ListModelVersions", list(_LIST_ACTIONS_WITHOUT_RESOURCES), ["*"])
             allow(
                 persona,
@@ -123,6 +132,12 @@ class Personas(Construct):
                 [stack.format_arn(service="sagemaker", resource="processing-job", resource_name="pipelines-*")],
             )
             allow(persona, "SeeTheEndpoint", ["sagemaker:DescribeEndpoint"], [endpoints])
+            allow(
+                persona,
+                "SeeTheEndpointsInferenceComponents",
+                ["sagemaker:DescribeInferenceComponent"],
+                [stack.format_arn(service="sagemaker", resource="inference-component", resource_name="*")],
+            )
             allow(persona, "SeeTheAlarms", ["cloudwatch:DescribeAlarms"], [alarms])
 
         scientist, approver, operator = (self.roles[persona] for persona in Persona)
@@ -157,7 +172,10 @@ class Personas(Construct):
             tracking.grant_read(approver, data_store)
 
         reasons = {
-            "*": "sagemaker:ListModelPackages and ListMonitoringExecutions, and ce:GetCostAndUsage, support no "
+            ":inference-component/*": "The inference component that serves a scale-to-zero endpoint's model; "
+            "ModelEndpoint names it after the endpoint, which changes when the endpoint is replaced.",
+            "*": "sagemaker:ListModelPackages, ListMonitoringExecutions and ListInferenceComponents, and "
+            "ce:GetCostAndUsage, support no "
             "resource-level permissions; mlp lists the Region's group and schedules with them (what it lists is read "
             "with their ARNs) and asks Cost Explorer for the Region's tag only.",
             ":processing-job/pipelines-*": "The processing jobs SageMaker Pipelines starts, which it names "

@@ -41,7 +41,13 @@ _FOLLOW = (
     "sagemaker:DescribePipelineExecution",
     "sagemaker:ListPipelineExecutionSteps",
 )
-_ROLLOUT = ("sagemaker:DescribeEndpoint", "cloudwatch:DescribeAlarms")
+_ROLLOUT = (
+    "sagemaker:DescribeEndpoint",
+    "cloudwatch:DescribeAlarms",
+    # An endpoint that scales to zero serves its model as an inference component.
+    "sagemaker:ListInferenceComponents",
+    "sagemaker:DescribeInferenceComponent",
+)
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,26 @@ MLP_COMMANDS: dict[str, MlpCommand] = {
     ),
     "promote": MlpCommand(
         (Persona.OPERATOR,),
-        (*_STACK_OUTPUTS, "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", CDK_DEPLOY, *_ROLLOUT),
+        (
+            *_STACK_OUTPUTS,
+            "sagemaker:ListModelPackages",
+            "sagemaker:DescribeModelPackage",
+            CDK_DEPLOY,
+            *_ROLLOUT,
+            "cloudformation:ListStackResources",
+        ),
     ),
-    "deploy": MlpCommand((Persona.OPERATOR,), (*_STACK_OUTPUTS, CDK_DEPLOY, *_ROLLOUT)),
+    "deploy": MlpCommand(
+        (Persona.OPERATOR,), (*_STACK_OUTPUTS, CDK_DEPLOY, *_ROLLOUT, "cloudformation:ListStackResources")
+    ),
     "invoke": MlpCommand(
         (Persona.DATA_SCIENTIST, Persona.OPERATOR),
-        (*_STACK_OUTPUTS, "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"),
+        (
+            *_STACK_OUTPUTS,
+            "sagemaker:DescribeEndpoint",
+            "sagemaker:ListInferenceComponents",
+            "sagemaker:InvokeEndpoint",
+        ),
     ),
     "ground-truth": MlpCommand(
         (Persona.DATA_SCIENTIST, Persona.OPERATOR), (*_STACK_OUTPUTS, "s3:PutObject", "s3:AbortMultipartUpload")

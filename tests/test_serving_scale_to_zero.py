@@ -43,7 +43,7 @@ def test_the_variant_holds_no_model_and_may_run_no_instance(serving, settings):
     }
     assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
     assert variant["InitialInstanceCount"] == settings.min_capacity
-    role_id, _ = one(serving, "AWS::IAM::Role")
+    role_id, _ = one(serving, "AWS::IAM::Role", "Endpoint")
     assert config["ExecutionRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert config["EnableNetworkIsolation"] is True
     model = properties(serving, "AWS::SageMaker::Model")
