@@ -59,6 +59,16 @@ def _short_name(resource_name: str) -> str:
     return cleaned[-63:].lstrip("-")
 
 
+_replaced: list[_JobDefinition] = []
+"""Job definitions a stack update replaced, deleted once no schedule uses them (CloudFormation's clean-up)."""
+
+
+def _remove_replaced_definitions() -> None:
+    for definition in [definition for definition in _replaced if not definition.in_use()]:
+        _replaced.remove(definition)
+        definition.remove()
+
+
 class _JobDefinition(_Resource):
     OPERATION: ClassVar[str]
     MONITORING_TYPE: ClassVar[str]
@@ -115,12 +125,33 @@ class _JobDefinition(_Resource):
         # Every property of a job definition requires replacement (CloudFormation reference).
         raise ValidationError("job definitions cannot be updated in place")
 
-    def remove(self) -> None:
-        in_use = [
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls,
+        original_resource: _JobDefinition,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> _Resource:
+        """A replacement, in CloudFormation's order: the new definition first; the schedule's update then points at
+        it; the replaced one goes in the clean-up phase, once no schedule uses it (moto's CloudFormation has no
+        clean-up phase, so that is after the schedules' updates here)."""
+        replacement = cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+        _replaced.append(original_resource)
+        return replacement
+
+    def in_use(self) -> list[str]:
+        return [
             name
             for name, schedule in _schedules.get(self._key, {}).items()
             if schedule["request"]["MonitoringScheduleConfig"].get("MonitoringJobDefinitionName") == self.job_name
         ]
+
+    def remove(self) -> None:
+        in_use = self.in_use()
         if in_use:
             raise ValidationError(f"Job definition {self.job_name} is used by monitoring schedule(s) {in_use}")
         _definitions.get(self._key, {}).pop(self.job_name, None)
@@ -217,6 +248,7 @@ class MonitoringSchedule(_Resource, CloudFormationModel):
         schedule = _schedules[self._key][self.name]
         schedule["request"] = self._checked()
         schedule["LastModifiedTime"] = utcnow().isoformat()
+        _remove_replaced_definitions()
 
     def remove(self) -> None:
         _schedules.get(self._key, {}).pop(self.name, None)

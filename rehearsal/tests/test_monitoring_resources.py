@@ -95,3 +95,24 @@ def test_what_sagemaker_refuses_fails_the_stack(stacks: Stacks) -> None:
         name = stacks.unique_name()
         status = stacks.deploy(name, bad)["StackStatus"]
         assert status in ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"), status
+
+
+def test_a_replaced_job_definition_goes_once_its_schedule_uses_the_new_one(stacks: Stacks) -> None:
+    """As a new baseline does: CloudFormation creates the new definition, updates the schedule, then deletes the old
+    one in its clean-up phase; a definition still in use cannot be deleted, so another order fails the update."""
+    name = stacks.unique_name()
+    template = resources()
+    template["Schedule"]["Properties"]["MonitoringScheduleName"] = f"{name}-data-quality"
+    stacks.deploy(name, template)
+    sagemaker = stacks.client("sagemaker")
+    before = stacks.physical_ids(name)["DataQuality"].rsplit("/", 1)[1]
+
+    template["DataQuality"]["Properties"]["StoppingCondition"] = {"MaxRuntimeInSeconds": 1200}
+    assert stacks.deploy(name, template)["StackStatus"] == "UPDATE_COMPLETE"
+
+    after = stacks.physical_ids(name)["DataQuality"].rsplit("/", 1)[1]
+    described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=f"{name}-data-quality")
+    assert after != before
+    assert described["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == after
+    assert stacks.backed(name) == {"DataQuality": True, "ModelQuality": True, "Schedule": True}
+    assert stacks.delete(name) == "DELETE_COMPLETE"
