@@ -27,7 +27,9 @@ class Stacks:
 
     def deploy(self, name: str, resources: dict[str, Any], **template: Any) -> dict[str, Any]:
         """Creates or updates stack ``name``; returns its description (status, outputs, ...)."""
-        exists = any(s["StackName"] == name for s in self.cloudformation.describe_stacks()["Stacks"])
+        # Every page: the tests of a session leave more stacks than one page holds.
+        pages = self.cloudformation.get_paginator("describe_stacks").paginate()
+        exists = any(stack["StackName"] == name for page in pages for stack in page["Stacks"])
         change_set = self.cloudformation.create_change_set(
             StackName=name,
             ChangeSetName="cdk-deploy-change-set",
