@@ -16,7 +16,7 @@ from data_preparation import settings as preparation
 from data_preparation.settings import PreparationSettings
 from ml_constructs.pipeline_spec import HIGHER_IS_BETTER, QUALITY_METRICS, QualityMetric
 from platform_contract.instance_types import Accelerator, InstanceType, InstanceUse, allowed_instance_types
-from platform_contract.limits import MAX_TAGS_PER_RESOURCE
+from platform_contract.limits import MAX_USER_TAGS
 from platform_contract.problems import Problem
 
 # Limits of CreateTrainingJob (SageMaker API reference: ResourceConfig, StoppingCondition, HyperParameters,
@@ -261,8 +261,8 @@ class TrainingPipelineProps:
                             "training reads what preparation writes",
                         )
                     )
-        if len(self.job_tags) > MAX_TAGS_PER_RESOURCE:
-            problems.append(Problem("job_tags", f"<{len(self.job_tags)} tags>", f"at most {MAX_TAGS_PER_RESOURCE}"))
+        if len(self.job_tags) > MAX_USER_TAGS:
+            problems.append(Problem("job_tags", f"<{len(self.job_tags)} tags>", f"at most {MAX_USER_TAGS}"))
         return problems
 
 

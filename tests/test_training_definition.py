@@ -31,7 +31,6 @@ from ml_constructs.pipeline_spec import EVALUATE_ENTRYPOINT, PLACEHOLDERS, Pipel
 from ml_constructs.pipeline_steps.generator import GENERATOR_SOURCES, JOB_STEP_TYPES
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
-from platform_config.naming import platform_tag
 from platform_contract.instance_types import InstanceFamily, InstanceType
 from platform_contract.names import PipelineParameter
 from stacks.training_stack import METRIC_DEFINITIONS_FILE
@@ -596,9 +595,7 @@ def test_a_model_trained_on_prepared_data_is_registered_with_its_data_quality_ba
 
 
 def test_every_job_and_model_an_execution_creates_carries_the_platforms_tags(definition):
-    """The config's tags and the cost-allocation tag, without which the Region's budget would not count the jobs."""
-    configured = shipped_context()["platform"]["defaults"]["tags"]
-    tags = [{"Key": key, "Value": value} for key, value in [*configured.items(), platform_tag(REGION)]]
+    tags = [{"Key": key, "Value": value} for key, value in shipped_context()["platform"]["defaults"]["tags"].items()]
     jobs = [step for step in all_steps(definition).values() if step["Type"] in JOB_STEP_TYPES]
     assert len(jobs) == 1 + 4 * 4, "Prepare, and per branch a training, a model, a transform and an evaluation"
     for step in jobs:

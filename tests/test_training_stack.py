@@ -504,12 +504,7 @@ def test_the_stack_maps_the_training_settings_onto_the_props_by_name(platform):
     job = props.preparation.settings
     assert (job.dataset, job.label_column, job.task) == ("churn", "label", "classification")
     assert job.rules.min_rows == settings.preparation.rules.min_rows == 1000
-    # The config's tags, and the cost-allocation tag the Region's budget counts by.
-    assert props.job_tags == {
-        "project": "ml-platform",
-        "cost-center": "ml",
-        "ml-platform-stage": "MlPlatform-eu-west-1",
-    }
+    assert props.job_tags == {"project": "ml-platform", "cost-center": "ml"}
     assert props.metric_definitions, "the container's metric definitions"
 
 
