@@ -4,8 +4,9 @@ container contract, and the deploy-time values that a generated template holds a
 Standard library and ``platform_contract`` only: the config reads the quality metrics from here without the SDK
 or aws-cdk-lib, and the generator process (``pipeline_steps.generator``) imports it too.
 
-Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups, registry) is a
-placeholder in the template; ``render_definition`` swaps in each Region's CDK tokens.
+Everything that is only known at deploy time (role, image, bucket, key, subnets, security groups, registry) or that
+differs per stack (a tag's value) is a placeholder in the template; ``render_definition`` swaps in each Region's
+values.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class PipelineSpec:
     """The Prepare step; without it the pipeline trains on InputDataUri only."""
     tags: tuple[tuple[str, str], ...] = ()
     """Tags of every job and model an execution creates: SageMaker does not give them the pipeline's tags."""
+    stack_tag_key: str | None = None
+    """Key of one more such tag, whose value each stack fills in (``DeployTimeValues.stack_tag_value``)."""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -128,6 +131,8 @@ class DeployTimeValues:
     """Object key of the data_preparation package (a zip for spark-submit's --py-files)."""
     preparation_script_key: str
     """Object key of the job script spark-submit runs."""
+    stack_tag_value: str
+    """Value of the jobs' tag ``PipelineSpec.stack_tag_key``, such as the Region's cost-allocation tag."""
 
     def references(self) -> tuple[str, ...]:
         """Every value, lists flattened."""
@@ -149,6 +154,7 @@ PLACEHOLDERS = DeployTimeValues(
     code_bucket_name="deploy-time-code-bucket",
     preparation_package_key="deploy-time-preparation-package.zip",
     preparation_script_key="deploy-time-preparation-script.py",
+    stack_tag_value="deploy-time-stack-tag-value",
 )
 
 

@@ -101,13 +101,13 @@ class TrainingPipeline(Construct):
        quality metrics (and Prepare's baseline as its data quality metrics and drift-check baselines), one that
        fails ends the execution with a Fail step that gives both numbers.
 
-    Every job and model carries ``props.job_tags``. Pipeline parameters: ``RawDataset`` (with preparation; default its
-    dataset), ``InputDataUri`` (an ``s3://`` folder under ``datasets/`` ending in ``/``; default empty with preparation,
-    which prepares, else the bucket's ``datasets/``), ``TrainingInstanceType``, ``TrainingInstanceCount``,
-    ``UseSpotInstances`` and ``QualityThreshold`` (defaults from the props). SageMaker's API cannot switch spot training
-    with a parameter inside one training step (it requires MaxWaitTimeInSeconds with spot and rejects it without), so
-    ``UseSpotInstances`` chooses between two identical branches, one per capacity type (step names end in ``Spot`` and
-    ``OnDemand``).
+    Every job and model carries ``props.job_tags`` and ``props.stack_job_tag``. Pipeline parameters: ``RawDataset``
+    (with preparation; default its dataset), ``InputDataUri`` (an ``s3://`` folder under ``datasets/`` ending in
+    ``/``; default empty with preparation, which prepares, else the bucket's ``datasets/``),
+    ``TrainingInstanceType``, ``TrainingInstanceCount``, ``UseSpotInstances`` and ``QualityThreshold`` (defaults
+    from the props). SageMaker's API cannot switch spot training with a parameter inside one training step (it
+    requires MaxWaitTimeInSeconds with spot and rejects it without), so ``UseSpotInstances`` chooses between two
+    identical branches, one per capacity type (step names end in ``Spot`` and ``OnDemand``).
 
     Two roles: the pipeline role only orchestrates (creates the jobs, the model and the model package, reads
     the evaluation report, passes the execution role to SageMaker); the execution role is what the jobs and
@@ -204,6 +204,7 @@ class TrainingPipeline(Construct):
                 max_runtime_seconds=preparation.max_runtime_seconds,
             ),
             tags=tuple(sorted(props.job_tags.items())),
+            stack_tag_key=props.stack_job_tag[0] if props.stack_job_tag else None,
         )
         # Started now, so that the SDK works in parallel with the rest of the app; collected at synthesis.
         definition = request_definition(spec)
@@ -276,6 +277,7 @@ class TrainingPipeline(Construct):
                             code_bucket_name=code.package.s3_bucket_name if code else "",
                             preparation_package_key=code.package.s3_object_key if code else "",
                             preparation_script_key=code.script.s3_object_key if code else "",
+                            stack_tag_value=props.stack_job_tag[1] if props.stack_job_tag else "",
                         ),
                     )
                 )

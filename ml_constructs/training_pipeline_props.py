@@ -16,7 +16,7 @@ from data_preparation import settings as preparation
 from data_preparation.settings import PreparationSettings
 from ml_constructs.pipeline_spec import HIGHER_IS_BETTER, QUALITY_METRICS, QualityMetric
 from platform_contract.instance_types import Accelerator, InstanceType, InstanceUse, allowed_instance_types
-from platform_contract.limits import MAX_USER_TAGS
+from platform_contract.limits import MAX_TAGS_PER_RESOURCE
 from platform_contract.problems import Problem
 
 # Limits of CreateTrainingJob (SageMaker API reference: ResourceConfig, StoppingCondition, HyperParameters,
@@ -188,7 +188,11 @@ class TrainingPipelineProps:
     trains on InputDataUri, default datasets/)."""
     job_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of every job and model an execution creates (SageMaker does not pass the pipeline's tags on), at most
-    50. Default: none."""
+    50 with ``stack_job_tag``. Default: none."""
+    stack_job_tag: tuple[str, str] | None = None
+    """One more tag (key, value) of every job and model, whose value differs per stack, such as a Region's
+    cost-allocation tag. Its value is filled in at deploy time, so that pipelines whose other props are equal
+    share one generated definition. Default: none."""
 
     @property
     def training_instance_types(self) -> tuple[str, ...]:
@@ -261,8 +265,15 @@ class TrainingPipelineProps:
                             "training reads what preparation writes",
                         )
                     )
-        if len(self.job_tags) > MAX_USER_TAGS:
-            problems.append(Problem("job_tags", f"<{len(self.job_tags)} tags>", f"at most {MAX_USER_TAGS}"))
+        tag_count = len(self.job_tags) + (self.stack_job_tag is not None)
+        if tag_count > MAX_TAGS_PER_RESOURCE:
+            problems.append(
+                Problem("job_tags", f"<{tag_count} tags>", f"at most {MAX_TAGS_PER_RESOURCE} with stack_job_tag")
+            )
+        if self.stack_job_tag is not None and self.stack_job_tag[0] in self.job_tags:
+            problems.append(
+                Problem("stack_job_tag", self.stack_job_tag[0], "a key that job_tags does not set", "one value per key")
+            )
         return problems
 
 

@@ -378,6 +378,23 @@ class OperatorPhase:
         if not last.startswith("training job pipelines-") or expected not in last:
             raise CheckFailed(f"`{run.command}` must end with its training job's times ({expected!r}): {last!r}")
 
+    def _billed_to_the_region(self, execution: dict) -> None:
+        """The execution's training job carries the Region's cost-allocation tag, so the budget counts it."""
+        jobs = [
+            step["Metadata"]["TrainingJob"]["Arn"]
+            for step in execution["Steps"]
+            if "TrainingJob" in step.get("Metadata", {})
+        ]
+        key, value = platform_tag(self.region)
+        for job in jobs:
+            tags = {tag["Key"]: tag["Value"] for tag in self.sagemaker.list_tags(ResourceArn=job)["Tags"]}
+            if tags.get(key) != value:
+                raise CheckFailed(
+                    f"the training job {job} is not tagged {key}={value}, so the budget misses it: {tags}"
+                )
+        if not jobs:
+            raise CheckFailed(f"the execution {execution['PipelineExecutionArn']} lists no training job")
+
     def train_and_register(self, prepared: Prepared) -> tuple[str, TrainedModel]:
         self.emulator.queue_pipeline_outcome(
             self.region, self.pipeline, status="Succeeded", seconds_per_step=SECONDS_PER_STEP
@@ -388,6 +405,7 @@ class OperatorPhase:
         if execution["PipelineExecutionStatus"] != "Succeeded":
             raise CheckFailed(f"`{run.command}` exited 0 but the execution is {execution['PipelineExecutionStatus']}")
         self._training_times(run, f"(spot, 1 instance(s)): {training} s training, {billable} s billable, 70 % saved")
+        self._billed_to_the_region(execution)
         package, model = self.pipeline_stand_in.register(execution["PipelineExecutionArn"], prepared.data_set, prepared)
         described = self.sagemaker.describe_model_package(ModelPackageName=package)
         baseline = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {}).get("Statistics", {})

@@ -27,6 +27,7 @@ from ml_constructs.experiment_tracking import (
 )
 from ml_constructs.log_retention import retention_days
 from platform_config import RegionConfig
+from platform_config.naming import platform_tag
 from platform_contract.names import Output
 
 METRIC_DEFINITIONS_FILE = TRAINING_CODE_DIR / "metric_definitions.json"
@@ -56,7 +57,10 @@ class TrainingStack(Stack):
         super().__init__(scope, id, termination_protection=config.is_prod, **kwargs)
         training = config.settings.training
         props = training.pipeline_props(
-            metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE), job_tags=config.settings.tags
+            metric_definitions=MetricDefinition.list_from_file(METRIC_DEFINITIONS_FILE),
+            job_tags=config.settings.tags,
+            # The jobs' costs count in the Region's budget only with its cost-allocation tag.
+            stack_job_tag=platform_tag(config.region),
         )
         if tracking is not None:
             # Training jobs log their runs to the Region's tracking server, one experiment per Training stack.

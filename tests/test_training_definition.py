@@ -19,6 +19,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Template
 
 from app import build_platform
 from bench.synth import context_for
@@ -31,6 +32,7 @@ from ml_constructs.pipeline_spec import EVALUATE_ENTRYPOINT, PLACEHOLDERS, Pipel
 from ml_constructs.pipeline_steps.generator import GENERATOR_SOURCES, JOB_STEP_TYPES
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
+from platform_config.naming import platform_tag
 from platform_contract.instance_types import InstanceFamily, InstanceType
 from platform_contract.names import PipelineParameter
 from stacks.training_stack import METRIC_DEFINITIONS_FILE
@@ -595,7 +597,9 @@ def test_a_model_trained_on_prepared_data_is_registered_with_its_data_quality_ba
 
 
 def test_every_job_and_model_an_execution_creates_carries_the_platforms_tags(definition):
-    tags = [{"Key": key, "Value": value} for key, value in shipped_context()["platform"]["defaults"]["tags"].items()]
+    # The config's tags, and the Region's cost-allocation tag, so that the Region's budget counts the jobs.
+    configured = shipped_context()["platform"]["defaults"]["tags"]
+    tags = [{"Key": key, "Value": value} for key, value in [*configured.items(), platform_tag(REGION)]]
     jobs = [step for step in all_steps(definition).values() if step["Type"] in JOB_STEP_TYPES]
     assert len(jobs) == 1 + 4 * 4, "Prepare, and per branch a training, a model, a transform and an evaluation"
     for step in jobs:
@@ -739,6 +743,11 @@ def test_regions_with_the_same_training_settings_share_one_generation(monkeypatc
     stages = build_platform(app, load_platform_config(app.node.get_all_context()))
     assert len(stages) == 3
     assert len(started) == 1
+    for region, stage in stages.items():
+        steps = all_steps(deployed_definition(dict(Template.from_stack(stage.training).to_json()))).values()
+        key, value = platform_tag(region)
+        tagged = {tag["Value"] for step in steps for tag in step["Arguments"].get("Tags", []) if tag["Key"] == key}
+        assert tagged == {value}, "each Region's jobs carry its own cost-allocation tag"
 
 
 def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_regenerated(tmp_path):

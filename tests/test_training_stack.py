@@ -478,6 +478,16 @@ def test_props_collect_every_problem_keyed_by_its_config_name():
     )
 
 
+def test_the_stack_job_tag_shares_the_tag_limit_and_may_not_repeat_a_job_tag():
+    fifty = {f"tag-{index}": "x" for index in range(50)}
+    assert TrainingPipelineProps(job_tags=fifty).problems() == []
+    problems = TrainingPipelineProps(job_tags=fifty, stack_job_tag=("tag-0", "eu-west-1")).problems()
+    assert [str(problem) for problem in problems] == [
+        "job_tags: <51 tags> is not allowed; allowed: at most 50 with stack_job_tag",
+        "stack_job_tag: 'tag-0' is not allowed (one value per key); allowed: a key that job_tags does not set",
+    ]
+
+
 def test_a_misconfigured_pipeline_raises_once_with_every_problem():
     with pytest.raises(InvalidInput) as raised:
         pipeline_stack(instance_count=0, quality_gate=QualityGate("rmse", -1.0), max_wait_seconds=60)
@@ -505,6 +515,7 @@ def test_the_stack_maps_the_training_settings_onto_the_props_by_name(platform):
     assert (job.dataset, job.label_column, job.task) == ("churn", "label", "classification")
     assert job.rules.min_rows == settings.preparation.rules.min_rows == 1000
     assert props.job_tags == {"project": "ml-platform", "cost-center": "ml"}
+    assert props.stack_job_tag == ("ml-platform-stage", "MlPlatform-eu-west-1")
     assert props.metric_definitions, "the container's metric definitions"
 
 

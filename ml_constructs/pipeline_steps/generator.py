@@ -93,7 +93,8 @@ def _switch_off_telemetry() -> None:
 
 
 JOB_STEP_TYPES = ("Processing", "Training", "Transform", "Model")
-"""Steps whose request creates a job or a model: each carries the platform's tags (``PipelineSpec.tags``)."""
+"""Steps whose request creates a job or a model: each carries the platform's tags (``PipelineSpec.tags``
+and ``stack_tag_key``)."""
 
 
 def _train_and_evaluate(build: StepContext, capacity: str, spot: bool) -> list:
@@ -230,8 +231,11 @@ def generate_definition(spec: PipelineSpec) -> dict[str, Any]:
         pipeline_experiment_config=None,
     )
     definition = json.loads(pipeline.definition())
-    if spec.tags:
-        _tag_jobs(definition["Steps"], [{"Key": key, "Value": value} for key, value in spec.tags])
+    tags = list(spec.tags)
+    if spec.stack_tag_key is not None:
+        tags.append((spec.stack_tag_key, values.stack_tag_value))
+    if tags:
+        _tag_jobs(definition["Steps"], [{"Key": key, "Value": value} for key, value in sorted(tags)])
     return definition
 
 
