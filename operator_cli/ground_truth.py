@@ -61,8 +61,10 @@ def record_problems(line: str, problem_type: ProblemType) -> list[str]:
     extra = sorted(set(record) - {"groundTruthData", "eventMetadata", "eventVersion"})
     if extra:
         problems.append(f"unknown keys {', '.join(extra)}; allowed: groundTruthData, eventMetadata, eventVersion")
-    if record.get("eventVersion") != EVENT_VERSION:
-        problems.append(f"eventVersion is {record.get('eventVersion')!r}; allowed: {EVENT_VERSION!r}")
+    if "eventVersion" not in record:
+        problems.append(f"eventVersion is missing; allowed: {EVENT_VERSION!r}")
+    elif record["eventVersion"] != EVENT_VERSION:
+        problems.append(f"eventVersion is {json.dumps(record['eventVersion'])}; allowed: {EVENT_VERSION!r}")
     metadata = record.get("eventMetadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("eventId"), str) or not metadata["eventId"]:
         problems.append(

@@ -4,9 +4,10 @@ Region, each result checked through the AWS APIs, and each of its errors provoke
 upload-data (a raw dataset) → train --wait (prepared, trained, evaluated, registered) → reject → train --wait,
 failing at the quality gate → upload-data (a raw dataset with missing labels) → train --wait, failing at Prepare
 with every violation → train --wait → (a version registered) → status → cost → approve → promote → invoke →
-(where the endpoint scales to zero: idle → 0 copies → a request fails → 1 copy → invoke) → status →
-train --wait → approve → promote while a rollback alarm is in ALARM (rolled back: exit 1 naming the
-alarm, cdk.json restored, the endpoint on the previous model) → promote again once the alarm is OK.
+ground-truth upload (a malformed file refused) → monitoring runs with violations and an alarm → status → (where the
+endpoint scales to zero: idle → 0 copies → a request fails → 1 copy → invoke) → status → train --wait → approve →
+promote while a rollback alarm is in ALARM (rolled back: exit 1 naming the alarm, cdk.json restored, the endpoint on
+the previous model) → promote again once the alarm is OK.
 ``mlp promote`` records the package in the rehearsal's cdk.json and deploys the Serving stack alone there,
 as make deploy deploys (synth, cfn-lint, deploy): that deploy is the rehearsal's new-model-version update.
 
@@ -14,7 +15,7 @@ The emulator runs no SageMaker job, so what a succeeded execution's jobs leave b
 here, with the platform's real code (``PipelineStandIn``): the real data-preparation job on local Spark
 decides whether the Prepare step succeeds (and with which violations it fails), and the emulator is told
 how each execution ends and which real model server answers for the promoted model
-(rehearsal/emulator/operations.py).
+(rehearsal/emulator/operations.py), and which monitoring executions ran (rehearsal/emulator/monitoring.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ml_constructs.studio_props import EXPERIMENT_HYPERPARAMETER, TRACKING_URI_H
 from operator_cli import commands
 from platform_config.naming import platform_tag, stack_name
 from platform_contract.names import Output, StackId
-from rehearsal.aws import Emulator
+from rehearsal.aws import ACCOUNT, Emulator
 from rehearsal.cdk import PROJECT_ROOT, Cdk
 from rehearsal.checks import CheckFailed
 from rehearsal.model import DataSet, ModelFailed, Prepared, TrainedModel, prepare, serving, train, write_raw_data_set
@@ -318,6 +319,7 @@ class OperatorPhase:
             self.emulator.serve_model(self.region, candidate, model_server)
             self.promote(candidate)
             self.invoke(data_set)
+            self.monitoring(data_set)
             self.scale_to_zero(data_set)
             self.endpoint_out_of_service(data_set)
             self.alarm_firing()
@@ -597,6 +599,69 @@ class OperatorPhase:
         shown = ", ".join(f"{p:.3f}" for p in predictions)
         self.record(csv_run, f"{len(rows)} rows -> {len(predictions)} predictions of the real model ({shown})")
         self.record(json_run, 'the same records as JSON -> {"predictions": [...]}')
+
+    def monitoring(self, data_set: DataSet) -> None:
+        """The monitoring loop as an operator meets it: labels of the served rows uploaded for the model-quality
+        monitor (a malformed file refused, nothing uploaded), then a data-quality run with violations and a
+        monitoring alarm in ALARM, which ``mlp status`` shows."""
+        outputs = self._outputs(StackId.SERVING)
+        schedules = [name for name in outputs.get(Output.MONITORING_SCHEDULE_NAMES, "").split(",") if name]
+        alarms = [name for name in outputs.get(Output.MONITORING_ALARM_NAMES, "").split(",") if name]
+        if len(schedules) != 2 or not alarms:
+            raise CheckFailed(f"a promoted model is monitored for data and model quality, with alarms: {outputs}")
+        rows = len(data_set.test_rows.read_text().splitlines())
+        labels = self.workdir / "labels.jsonl"
+        labels.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "groundTruthData": {"data": "1", "encoding": "CSV"},
+                        "eventMetadata": {"eventId": f"r{i}"},
+                        "eventVersion": "0",
+                    }
+                )
+                + "\n"
+                for i in range(rows)
+            )
+        )
+        s3 = self.emulator.client("s3", self.region)
+        ground_truth = outputs[Output.GROUND_TRUTH_URI].removeprefix(f"s3://{self.bucket}/")
+        run = self.mlp.succeeds("ground-truth", "upload", "--region", self.region, str(labels))
+        (uploaded,) = [item["Key"] for item in s3.list_objects_v2(Bucket=self.bucket, Prefix=ground_truth)["Contents"]]
+        head = s3.head_object(Bucket=self.bucket, Key=uploaded)
+        key_arn = self.outputs[StackId.DATA][Output.KEY_ARN]
+        if (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")) != ("aws:kms", key_arn):
+            raise CheckFailed(f"`{run.command}` uploaded {uploaded} without the Region's key: {head}")
+        self.record(run, f"{rows} labels uploaded to {uploaded}, encrypted with the Region's key")
+        malformed = self.workdir / "malformed-labels.jsonl"
+        malformed.write_text('{"groundTruthData": {"data": "1", "encoding": "CSV"}}\n{"eventMetadata": {}}\n')
+        refused = self.mlp.fails_with(
+            "ground-truth", "upload", "--region", self.region, str(malformed), saying="5 problem(s), nothing uploaded"
+        )
+        if len(s3.list_objects_v2(Bucket=self.bucket, Prefix=ground_truth)["Contents"]) != 1:
+            raise CheckFailed(f"`{refused.command}` refused the file but uploaded something")
+        self.record(refused, f"exit 1, nothing uploaded: {' '.join(refused.stderr.split())}")
+        job = f"arn:aws:sagemaker:{self.region}:{ACCOUNT}:processing-job/rehearsal-data-quality"
+        kinds = {
+            self.sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)["MonitoringType"]: name
+            for name in schedules
+        }
+        if set(kinds) != {"DataQuality", "ModelQuality"}:
+            raise CheckFailed(f"the schedules {schedules} are not one data-quality and one model-quality monitor")
+        violated, quality = kinds["DataQuality"], kinds["ModelQuality"]
+        self.emulator.record_monitoring_execution(
+            self.region, violated, "CompletedWithViolations", ProcessingJobArn=job
+        )
+        self.emulator.record_monitoring_execution(self.region, quality, "Completed")
+        cloudwatch = self.emulator.client("cloudwatch", self.region)
+        cloudwatch.set_alarm_state(
+            AlarmName=alarms[0], StateValue="ALARM", StateReason="rehearsal: mlp status shows it"
+        )
+        try:
+            shown = [f"{violated}: CompletedWithViolations at", "(violations: constraint_violations.json", alarms[0]]
+            self.status([*shown, f"{quality}: Completed at"])
+        finally:
+            cloudwatch.set_alarm_state(AlarmName=alarms[0], StateValue="OK", StateReason="rehearsal")
 
     def scale_to_zero(self, data_set: DataSet) -> None:
         """Where the endpoint scales to zero (dev): idle, its copies and instances scale in to none; a request then

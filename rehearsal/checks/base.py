@@ -229,4 +229,11 @@ ATTRIBUTES: dict[tuple[str, str], Callable[[DeployedStack, str], Any]] = {
     ("AWS::ApplicationAutoScaling::ScalingPolicy", "Arn"): lambda s, arn: arn,
     ("AWS::SageMaker::Domain", "DomainId"): lambda s, domain_id: domain_id,
     ("AWS::Events::Rule", "Arn"): lambda s, name: s.client("events").describe_rule(Name=name)["Arn"],
+    # A job definition's physical ID is its ARN, as SageMaker's Create call returns it.
+    ("AWS::SageMaker::DataQualityJobDefinition", "JobDefinitionArn"): lambda s, arn: s.client(
+        "sagemaker"
+    ).describe_data_quality_job_definition(JobDefinitionName=arn.rsplit("/", 1)[-1])["JobDefinitionArn"],
+    ("AWS::SageMaker::ModelQualityJobDefinition", "JobDefinitionArn"): lambda s, arn: s.client(
+        "sagemaker"
+    ).describe_model_quality_job_definition(JobDefinitionName=arn.rsplit("/", 1)[-1])["JobDefinitionArn"],
 }

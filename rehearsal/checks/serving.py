@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from platform_contract.names import DataPrefix, Output
 from rehearsal.checks.base import DeployedStack, Verifier
 from rehearsal.checks.data import alert_topic_arn, data_bucket_name, region_key_arn
 
@@ -84,3 +85,34 @@ def verify(serving: DeployedStack, stage: Mapping[str, DeployedStack], verify: V
             )
     verify.true(len(serving.of_type("AWS::CloudWatch::CompositeAlarm")) >= 1, "a composite alarm")
     verify.true(len(serving.of_type("AWS::CloudWatch::Dashboard")) >= 1, "a dashboard")
+    _verify_monitoring(serving, endpoint["EndpointName"], bucket, verify)
+
+
+def _verify_monitoring(serving: DeployedStack, endpoint_name: str, bucket: str, verify: Verifier) -> None:
+    """Each schedule the stack names runs a job definition of its type that reads this endpoint's capture and
+    writes under the bucket's monitoring/ prefix only; the model-quality one reads ground-truth/."""
+    sagemaker = serving.client("sagemaker")
+    schedules = [name for name in serving.outputs.get(Output.MONITORING_SCHEDULE_NAMES, "").split(",") if name]
+    verify.equal(
+        len(schedules), len(serving.of_type("AWS::SageMaker::MonitoringSchedule")), "the stack names its schedules"
+    )
+    for name in schedules:
+        schedule = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
+        config = schedule["MonitoringScheduleConfig"]
+        definition_name, monitoring_type = config["MonitoringJobDefinitionName"], config["MonitoringType"]
+        if monitoring_type == "DataQuality":
+            definition = sagemaker.describe_data_quality_job_definition(JobDefinitionName=definition_name)
+        else:
+            definition = sagemaker.describe_model_quality_job_definition(JobDefinitionName=definition_name)
+        job_input = definition[f"{monitoring_type}JobInput"]
+        verify.equal(job_input["EndpointInput"]["EndpointName"], endpoint_name, f"{name} monitors the endpoint")
+        outputs = definition[f"{monitoring_type}JobOutputConfig"]["MonitoringOutputs"]
+        verify.true(
+            all(o["S3Output"]["S3Uri"].startswith(f"s3://{bucket}/{DataPrefix.MONITORING}") for o in outputs),
+            f"{name} reports under the data bucket's {DataPrefix.MONITORING}",
+        )
+        if monitoring_type == "ModelQuality":
+            verify.true(
+                job_input["GroundTruthS3Input"]["S3Uri"].startswith(f"s3://{bucket}/{DataPrefix.GROUND_TRUTH}"),
+                f"{name} reads labels from the data bucket's {DataPrefix.GROUND_TRUTH}",
+            )

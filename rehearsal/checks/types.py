@@ -466,6 +466,37 @@ def _budget(stack: DeployedStack, name: str, properties: dict[str, Any], verify:
     )
 
 
+_NOT_IN_DESCRIBE = frozenset({"Tags", "EndpointName", "JobDefinitionName"})
+"""A job definition's properties that its Describe call does not answer: tags, the template's own EndpointName and
+the name (the physical ID holds it)."""
+
+
+def _monitoring_job_definition(
+    stack: DeployedStack, arn: str, properties: dict[str, Any], verify: Verifier, what: str
+) -> None:
+    sagemaker = stack.client("sagemaker")
+    name = arn.rsplit("/", 1)[-1]
+    if ":data-quality-job-definition/" in arn:
+        described = sagemaker.describe_data_quality_job_definition(JobDefinitionName=name)
+    else:
+        described = sagemaker.describe_model_quality_job_definition(JobDefinitionName=name)
+    for key, value in stack.resolve(properties).items():
+        if key not in _NOT_IN_DESCRIBE:
+            verify.equal(described.get(key), value, f"{what} {key}")
+
+
+def _monitoring_schedule(
+    stack: DeployedStack, arn: str, properties: dict[str, Any], verify: Verifier, what: str
+) -> None:
+    described = stack.client("sagemaker").describe_monitoring_schedule(MonitoringScheduleName=arn.rsplit("/", 1)[-1])
+    verify.equal(described["MonitoringScheduleStatus"], "Scheduled", f"{what} status")
+    verify.equal(
+        described["MonitoringScheduleConfig"],
+        stack.resolve(properties)["MonitoringScheduleConfig"],
+        f"{what} job definition, type and schedule",
+    )
+
+
 TYPE_CHECKS: dict[str, Callable[[DeployedStack, str, dict[str, Any], Verifier, str], None]] = {
     "AWS::KMS::Key": _kms_key,
     "AWS::Budgets::Budget": _budget,
@@ -492,6 +523,9 @@ TYPE_CHECKS: dict[str, Callable[[DeployedStack, str, dict[str, Any], Verifier, s
     "AWS::SageMaker::EndpointConfig": _endpoint_config,
     "AWS::SageMaker::Endpoint": _endpoint,
     "AWS::SageMaker::InferenceComponent": _inference_component,
+    "AWS::SageMaker::DataQualityJobDefinition": _monitoring_job_definition,
+    "AWS::SageMaker::ModelQualityJobDefinition": _monitoring_job_definition,
+    "AWS::SageMaker::MonitoringSchedule": _monitoring_schedule,
     "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
     "AWS::ApplicationAutoScaling::ScalingPolicy": _scaling_policy,
     "AWS::CloudWatch::Alarm": _alarm,

@@ -1,6 +1,6 @@
 """SageMaker Model Monitor's CloudFormation types and the calls ``mlp status`` makes about them, which moto 5.2.5
 lacks: AWS::SageMaker::DataQualityJobDefinition, ::ModelQualityJobDefinition and ::MonitoringSchedule, and
-DescribeMonitoringSchedule and ListMonitoringExecutions.
+DescribeMonitoringSchedule, ListMonitoringExecutions and Describe{DataQuality,ModelQuality}JobDefinition.
 
 Each resource is checked as SageMaker checks its Create* request (the template's properties are the request's
 members): botocore's SageMaker service model (required members, types, lengths, ranges), the names' pattern
@@ -14,6 +14,7 @@ times, report URI, failure reason), which ListMonitoringExecutions then answers,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -23,7 +24,7 @@ from botocore.validate import validate_parameters
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 from rehearsal.emulator.resources import _Resource
@@ -304,6 +305,24 @@ def apply() -> None:
         newest = sorted(found, key=lambda e: datetime.fromisoformat(e["ScheduledTime"]), reverse=True)
         return ActionResult({"MonitoringExecutionSummaries": newest[: int(self._get_param("MaxResults", 100))]})
 
+    def describe_job_definition(kind: type[_JobDefinition]) -> Callable[[SageMakerResponse], ActionResult]:
+        """Describe<Type>JobDefinition: the Create request as stored, with its ARN and creation time."""
+
+        def describe(self: SageMakerResponse) -> ActionResult:
+            name = self._get_param("JobDefinitionName")
+            definition = _definitions.get((self.current_account, self.region), {}).get(name)
+            if definition is None or definition["type"] != kind.MONITORING_TYPE:
+                raise ResourceNotFound(f"Job definition {name} does not exist")
+            request = {key: value for key, value in definition["request"].items() if key != "Tags"}
+            return ActionResult(
+                request | {"JobDefinitionArn": definition["arn"], "CreationTime": definition["created"]}
+            )
+
+        return describe
+
+    # moto's own versions read its backend, where these definitions are not.
+    for kind in (DataQualityJobDefinition, ModelQualityJobDefinition):
+        setattr(SageMakerResponse, f"describe_{kind.ARN_KIND.replace('-', '_')}", describe_job_definition(kind))
     SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule  # type: ignore[attr-defined]
     SageMakerResponse.list_monitoring_executions = list_monitoring_executions  # type: ignore[attr-defined]
 

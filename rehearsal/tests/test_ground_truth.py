@@ -92,7 +92,7 @@ def test_a_bad_file_is_refused_with_every_problem_and_nothing_is_uploaded(aws, s
         "line 3: groundTruthData.data has 2; allowed: labels 0 or 1 (binary classification)",
         "line 4: eventMetadata.eventId is missing or empty",
         "line 4: groundTruthData.encoding is 'XML'; allowed: CSV or JSON",
-        "line 5: eventVersion is None; allowed: '0'",
+        "line 5: eventVersion is missing; allowed: '0'",
         "line 6: groundTruthData.data '[true]' is not labels in JSON",
     ):
         assert expected in message

@@ -84,6 +84,16 @@ def test_job_definitions_and_a_schedule_are_created_and_described(stacks: Stacks
         == []
     )
     assert stacks.backed(name) == {"DataQuality": True, "ModelQuality": True, "Schedule": True}
+    for monitor, describe in (
+        ("DataQuality", sagemaker.describe_data_quality_job_definition),
+        ("ModelQuality", sagemaker.describe_model_quality_job_definition),
+    ):
+        definition = describe(JobDefinitionName=ids[monitor].rsplit("/", 1)[1])
+        assert definition["JobDefinitionArn"] == ids[monitor]
+        for key, value in resources()[monitor]["Properties"].items():
+            assert definition[key] == value, key
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        sagemaker.describe_model_quality_job_definition(JobDefinitionName=ids["DataQuality"].rsplit("/", 1)[1])
 
     assert stacks.delete(name) == "DELETE_COMPLETE"
     with pytest.raises(ClientError, match="does not exist"):
