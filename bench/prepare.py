@@ -4,7 +4,9 @@ core (local[1]) and on two (local[2]), each run in a fresh process with its own 
 The input is CSV, as raw data mostly arrives: a 0/1 label and 8 numeric features (2 whole-number, 6
 fractional, 1% missing), spread over 8 files. The time is the job's own (main, from reading the settings
 to the last published file); Spark's start-up, a few seconds, is shown apart, and so is the machine's
-load average after the case: other work on the machine takes cores from the job.
+load average after the case: other work on the machine takes cores from the job. "CPU cores" is the CPU time
+the job's processes (the JVM and the Python driver) spent during the job over its wall time: a JVM with one
+Spark core also compiles and collects garbage on other threads, so local[1] already uses more than one core.
 
 Usage: make bench-prepare   (or: python -m bench.prepare [--rows 100000 1000000] [--cores 1 2] [--repeat N])
 """
@@ -52,21 +54,30 @@ def measure(raw: Path, cores: int, work: Path) -> dict:
     settings = {"dataset": raw.name, "label_column": "label", "task": "classification", "rows_per_file": ROWS_PER_FILE}
     (work / "settings.json").write_text(json.dumps(settings))
     script = f"""
-import json, sys, time
+import json, os, sys, time
 from pyspark.sql import SparkSession
 from data_preparation.prepare import main
+
+def cpu_seconds(jvm_pid):
+    # user + system time of the JVM (from /proc, in clock ticks) and of this process
+    fields = open(f"/proc/{{jvm_pid}}/stat").read().rsplit(")", 1)[1].split()
+    own = os.times()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + own.user + own.system
+
 started = time.perf_counter()
 spark = (SparkSession.builder.master("local[{cores}]").config("spark.driver.memory", "6g")
          .config("spark.ui.enabled", "false").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 spark.range(1).count()
-ready = time.perf_counter()
+jvm_pid = spark._jvm.java.lang.ProcessHandle.current().pid()
+ready, cpu_ready = time.perf_counter(), cpu_seconds(jvm_pid)
 status = main(["--settings-file", "{work}/settings.json", "--input", "{raw.parent}",
                "--datasets-output", "{work}/datasets", "--baseline-output", "{work}/baseline",
                "--staging", "{work}/staging", "--failure-message-file", "{work}/message"], spark=spark)
-done = time.perf_counter()
+done, cpu_done = time.perf_counter(), cpu_seconds(jvm_pid)
 spark.stop()
-print(json.dumps({{"status": status, "startup_s": ready - started, "job_s": done - ready}}))
+print(json.dumps({{"status": status, "startup_s": ready - started, "job_s": done - ready,
+                  "cpu_s": cpu_done - cpu_ready}}))
 """
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
@@ -83,7 +94,10 @@ def main() -> None:
     parser.add_argument("--cores", type=int, nargs="+", default=list(CORES))
     parser.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest counts (default: 1)")
     arguments = parser.parse_args()
-    header = f"{'rows':>10} {'cores':>5} {'job s':>8} {'rows/s':>10} {'start-up s':>10} {'speed-up':>8} {'load':>5}"
+    header = (
+        f"{'rows':>10} {'cores':>5} {'job s':>8} {'rows/s':>10} {'start-up s':>10} {'speed-up':>8} "
+        f"{'CPU cores':>9} {'load':>5}"
+    )
     print(header, flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-prepare-") as temporary:
         root = Path(temporary)
@@ -103,7 +117,8 @@ def main() -> None:
                 speedup = first / measured["job_s"]
                 print(
                     f"{rows:>10} {cores:>5} {measured['job_s']:>8.1f} {rows / measured['job_s']:>10.0f} "
-                    f"{measured['startup_s']:>10.1f} {speedup:>7.2f}× {os.getloadavg()[0]:>5.1f}",
+                    f"{measured['startup_s']:>10.1f} {speedup:>7.2f}× {measured['cpu_s'] / measured['job_s']:>9.2f} "
+                    f"{os.getloadavg()[0]:>5.1f}",
                     flush=True,
                 )
     print(f"goal: {GOAL_SPEEDUP}× from the second core")
