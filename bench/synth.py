@@ -42,7 +42,8 @@ BENCH_REGIONS = (
     "eu-west-2",
     "us-east-2",
 )
-EMPTY_APP = "import aws_cdk as cdk; cdk.App().synth()"
+# One stack without resources: the CDK CLI refuses to synthesize an app with no stack at all.
+EMPTY_APP = 'import aws_cdk as cdk; app = cdk.App(); cdk.Stack(app, "Empty"); app.synth()'
 
 
 def context_for(region_count: int) -> dict:
@@ -56,9 +57,19 @@ def context_for(region_count: int) -> dict:
     return context
 
 
+def pinned_node_path() -> str:
+    """PATH with the pinned Node.js and CDK CLI first, as make puts them."""
+    return f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
+
+
 def timed_synth(code_or_script: list[str], context: dict | None) -> float:
     with tempfile.TemporaryDirectory() as outdir:
-        env = {**os.environ, "CDK_OUTDIR": outdir, "CDK_CONTEXT_JSON": json.dumps(context or {})}
+        env = {
+            **os.environ,
+            "CDK_OUTDIR": outdir,
+            "CDK_CONTEXT_JSON": json.dumps(context or {}),
+            "PATH": pinned_node_path(),
+        }
         started = time.perf_counter()
         subprocess.run([sys.executable, *code_or_script], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
         return time.perf_counter() - started
@@ -66,10 +77,10 @@ def timed_synth(code_or_script: list[str], context: dict | None) -> float:
 
 def cli_synth_seconds(project_dir: Path, outdir: Path, *extra: list[str]) -> float:
     """Wall time of `cdk synth` in ``project_dir`` and of each ``extra`` command after it, as `make synth` runs."""
-    cdk = shutil.which("cdk", path=f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}")
+    cdk = shutil.which("cdk", path=pinned_node_path())
     assert cdk, "the pinned CDK CLI is missing; run make setup"
     quiet = ["--quiet", "--no-notices", "--no-version-reporting", "--output", str(outdir)]
-    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true", "PATH": pinned_node_path()}
     started = time.perf_counter()
     subprocess.run([cdk, "synth", *quiet], cwd=project_dir, env=env, check=True, capture_output=True)
     for command in extra:
