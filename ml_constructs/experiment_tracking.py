@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge_inline_policy
 from ml_constructs.data_store import DataStore
+from ml_constructs.resource_names import synth_time_name
 from ml_constructs.studio_props import (
     EXPERIMENT_HYPERPARAMETER,
     TRACKING_URI_HYPERPARAMETER,
@@ -16,7 +17,7 @@ from ml_constructs.studio_props import (
 )
 from ml_constructs.wildcard_acknowledgment import acknowledge_wildcard_resources
 from platform_contract.names import DataPrefix
-from platform_contract.problems import Problem, raise_if_any
+from platform_contract.problems import raise_if_any
 
 # The MLflow REST calls behind them (service prefix sagemaker-mlflow, Service Authorization Reference: "Actions,
 # resources, and condition keys for Amazon SageMaker with MLflow"); each takes the tracking server as its resource.
@@ -78,15 +79,14 @@ class ExperimentTracking(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
-        stack = Stack.of(self)
-        name = props.tracking_server_name or f"{stack.stack_name}-mlflow"
-        problems = props.problems()
-        if Token.is_unresolved(name):
-            problems.append(Problem("tracking_server_name", "<token>", "a name known at synth time"))
-        elif props.tracking_server_name is None:
-            name = name.lower()
-            problems += ExperimentTrackingProps(tracking_server_name=name).problems()
-        raise_if_any(f"ExperimentTracking {self.node.path}", problems)
+        name, name_problems = synth_time_name(
+            self,
+            props.tracking_server_name,
+            "mlflow",
+            "tracking_server_name",
+            lambda default: ExperimentTrackingProps(tracking_server_name=default).problems(),
+        )
+        raise_if_any(f"ExperimentTracking {self.node.path}", props.problems() + name_problems)
         self.tracking_server_name = name
         self.artifact_store_uri = data_store.prefix_uri(DataPrefix.MLFLOW)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ml_constructs.resource_names import synth_time_name
 from ml_constructs.studio_props import MIN_IDLE_TIMEOUT_MINUTES, StudioDomainProps, studio_name_problems
 from ml_constructs.vpc_job_access import (
     NETWORK_INTERFACE_WILDCARD_REASONS,
@@ -67,14 +68,14 @@ class StudioDomain(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
-        stack = Stack.of(self)
-        name = props.domain_name or f"{stack.stack_name}-studio"
-        problems = props.problems()
-        if Token.is_unresolved(name):
-            problems.append(Problem("domain_name", "<token>", "a name known at synth time"))
-        elif props.domain_name is None:
-            name = name.lower()
-            problems += studio_name_problems("domain_name", name)
+        name, name_problems = synth_time_name(
+            self,
+            props.domain_name,
+            "studio",
+            "domain_name",
+            lambda default: studio_name_problems("domain_name", default),
+        )
+        problems = props.problems() + name_problems
         missing = sorted({Persona.DATA_SCIENTIST, *(profile.persona for profile in props.user_profiles)} - set(roles))
         problems += [Problem("roles", persona.value, "a role for every persona the domain uses") for persona in missing]
         raise_if_any(f"StudioDomain {self.node.path}", problems)

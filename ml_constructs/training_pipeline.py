@@ -33,6 +33,7 @@ from ml_constructs.metric_options import MetricOptions
 from ml_constructs.model_registry import ModelRegistry
 from ml_constructs.pipeline_spec import DeployTimeValues, PipelineSpec, PreparationSpec, render_definition
 from ml_constructs.preparation_code import PreparationCode
+from ml_constructs.resource_names import synth_time_name
 from ml_constructs.training_pipeline_props import (
     TrainingPipelineProps,
     has_local_storage,
@@ -151,20 +152,13 @@ class TrainingPipeline(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        default_name = f"{stack.stack_name}-{id}"
-        if not Token.is_unresolved(default_name):
-            default_name = default_name.lower()
-        self.pipeline_name = props.pipeline_name or default_name
+        self.pipeline_name, name_problems = synth_time_name(
+            self, props.pipeline_name, id, "pipeline_name", pipeline_name_problems
+        )
         self.props = props
         self.registry = registry
         self.model_package_group_name = registry.model_package_group_name
-        problems = props.problems()
-        if Token.is_unresolved(self.pipeline_name):
-            problems.append(
-                Problem("pipeline_name", "<token>", "a name known at synth time", "the stack name is a token here")
-            )
-        elif props.pipeline_name is None:
-            problems += pipeline_name_problems(self.pipeline_name)
+        problems = props.problems() + name_problems
         raise_if_any(f"TrainingPipeline {self.node.path}", problems)
         preparation = props.preparation
         if preparation is not None and Token.is_unresolved(stack.region):

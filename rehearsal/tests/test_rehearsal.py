@@ -33,6 +33,10 @@ def _day_2_operations(region: str, other_region: str) -> tuple[str, ...]:
         "rolled back by ",
         "-RollbackServerErrorRate: exit 1, cdk.json restored, still serving arn:",
         "8 rows -> 8 predictions of the real model",
+        # Monitoring: labels for the model-quality monitor, and a data-quality run with violations in mlp status.
+        f"mlp ground-truth upload --region {region} <workdir>/labels.jsonl: 8 labels uploaded to ground-truth/",
+        "malformed-labels.jsonl: exit 1, nothing uploaded: mlp: 5 problem(s), nothing uploaded:",
+        ": CompletedWithViolations at ",
         "is OutOfService; it takes requests once InService",
         # Scale to zero (dev), with simulated scaling: idle to no copy, a failed request, one copy back.
         "scaled in to 0 copies, 0 instances (simulated scaling)",
