@@ -1,13 +1,16 @@
 """Retraining when a monitoring alarm fires: an EventBridge rule on the alarms' change to ALARM invokes a small
-function in the private network that starts the Region's training pipeline, at most once per interval."""
+function in the private network that starts the Region's training pipeline, at most once per interval; alarms page
+the Region's topic when the function fails or EventBridge cannot invoke it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -15,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_constructs.compliance import acknowledge, acknowledge_inline_policy
@@ -25,6 +29,39 @@ HANDLER_FILE = Path(__file__).with_name("model_monitoring_retrain_handler.py")
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+FAILURE_PERIOD = Duration.minutes(5)
+
+
+@dataclass(frozen=True)
+class FailureAlarm:
+    """An alarm on one way a retraining can be lost: any failure in a period pages."""
+
+    id: str
+    description: str
+    metric: Callable[[AlarmRetraining], cloudwatch.IMetric]
+
+
+FAILURE_ALARMS = (
+    FailureAlarm(
+        "FunctionErrors",
+        "The retraining function failed: a monitoring alarm fired and the pipeline may not have started. "
+        "See the function's log group.",
+        lambda retraining: retraining.function.metric_errors(period=FAILURE_PERIOD, statistic="Sum"),
+    ),
+    FailureAlarm(
+        "FailedInvocations",
+        "EventBridge could not invoke the retraining function, retries included: a monitoring alarm's retraining "
+        "was dropped. Start the pipeline by hand (mlp train).",
+        # EventBridge publishes per rule (AWS/Events, dimension RuleName); CDK's Rule has no metric methods.
+        lambda retraining: cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name="FailedInvocations",
+            dimensions_map={"RuleName": retraining.rule.rule_name},
+            statistic="Sum",
+            period=FAILURE_PERIOD,
+        ),
+    ),
+)
 
 
 class AlarmRetraining(Construct):
@@ -38,9 +75,13 @@ class AlarmRetraining(Construct):
     endpoints; its role may list and start this pipeline's executions and write its own log group, encrypted with
     ``key``.
 
+    Each of ``FAILURE_ALARMS`` (the function's errors, EventBridge's failed invocations of it) notifies ``topic``:
+    a retraining that does not start would otherwise go unnoticed.
+
     :param alarms: the drift and model-quality alarms. Required.
     :param pipeline: the Region's training pipeline. Required.
     :param min_interval_hours: the least time between two starts. Required.
+    :param topic: receives the failure alarms' notifications. Required.
     :param key: encrypts the function's log group and environment. Required.
     :param vpc: VPC of the function. Required.
     :param vpc_subnets: its subnets. Required.
@@ -56,6 +97,7 @@ class AlarmRetraining(Construct):
         alarms: Sequence[cloudwatch.IAlarm],
         pipeline: TrainingPipeline,
         min_interval_hours: int,
+        topic: sns.ITopic,
         key: kms.IKey,
         vpc: ec2.IVpc,
         vpc_subnets: ec2.SubnetSelection,
@@ -95,7 +137,7 @@ class AlarmRetraining(Construct):
                 ],
             )
         )
-        self.function = lambda_.Function(
+        self.function: lambda_.Function = lambda_.Function(
             self,
             "Function",
             description=f"Starts {pipeline.pipeline_name} on a monitoring alarm, at most every {min_interval_hours} h",
@@ -121,11 +163,11 @@ class AlarmRetraining(Construct):
             acknowledge(
                 self.function,
                 f"{pack}::{pack}-LambdaDLQ",
-                "EventBridge invokes it asynchronously and retries a failed invocation; a failure is in its log and "
-                "Lambda's Errors metric. A queue of missed alarm events would only retrain late, which is what the "
-                "minimum interval prevents; the alarm that fired still pages the alert topic.",
+                "EventBridge invokes it asynchronously and retries a failed invocation; a failure pages the alert "
+                "topic (FAILURE_ALARMS) and is in its log. A queue of missed alarm events would only retrain late, "
+                "which is what the minimum interval prevents; the alarm that fired pages the alert topic too.",
             )
-        self.rule = events.Rule(
+        self.rule: events.Rule = events.Rule(
             self,
             "OnAlarm",
             description=f"Monitoring alarms going into ALARM retrain with {pipeline.pipeline_name}",
@@ -137,3 +179,20 @@ class AlarmRetraining(Construct):
             ),
             targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
         )
+        notify = cloudwatch_actions.SnsAction(topic)
+        self.failure_alarms: dict[str, cloudwatch.Alarm] = {}
+        for spec in FAILURE_ALARMS:
+            alarm = cloudwatch.Alarm(
+                self,
+                spec.id,
+                metric=spec.metric(self),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                # No invocation, no failure.
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=spec.description,
+            )
+            alarm.add_alarm_action(notify)
+            alarm.add_ok_action(notify)
+            self.failure_alarms[spec.id] = alarm

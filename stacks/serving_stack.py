@@ -100,6 +100,7 @@ class ServingStack(Stack):
                 alarms=list(self.monitoring.alarms.values()),
                 pipeline=pipeline,
                 min_interval_hours=monitoring.retrain_min_interval_hours,
+                topic=alerts.topic,
                 key=data_store.key,
                 vpc=network.vpc,
                 vpc_subnets=network.subnets,

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from ml_constructs.model_monitoring_props import ModelMonitoringProps
-from ml_constructs.model_monitoring_retraining import ALARM_SOURCE, ALARM_STATE_CHANGE, RUNTIME
+from ml_constructs.model_monitoring_retraining import ALARM_SOURCE, ALARM_STATE_CHANGE, FAILURE_ALARMS, RUNTIME
 from tests.conftest import SERVING_REGION, SynthesizedPlatform
 from tests.test_model_monitoring import monitoring_context, of_type
 
@@ -81,6 +81,30 @@ def test_its_role_may_only_see_and_start_the_pipeline_and_write_its_logs(retrain
     ]
     assert len(statements) == 2
     assert all(statement["Resource"] == pipeline_arn for statement in statements), statements
+
+
+def test_a_failed_retraining_pages_the_regions_topic(retraining, template) -> None:
+    """The function's errors and EventBridge's failed invocations of it, each any failure in five minutes."""
+    topic = retraining.stages[SERVING_REGION].serving.resolve(
+        retraining.stages[SERVING_REGION].data.alerts.topic.topic_arn
+    )
+    (function_id,) = of_type(template, "AWS::Lambda::Function")
+    (rule_id,) = of_type(template, "AWS::Events::Rule")
+    alarms = {
+        key: alarm["Properties"]
+        for key, alarm in of_type(template, "AWS::CloudWatch::Alarm").items()
+        if key.startswith("RetrainOnAlarm")
+    }
+    assert len(alarms) == len(FAILURE_ALARMS) == 2
+    by_metric = {alarm["MetricName"]: alarm for alarm in alarms.values()}
+    assert by_metric["Errors"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    assert by_metric["FailedInvocations"]["Namespace"] == "AWS/Events"
+    assert by_metric["FailedInvocations"]["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": rule_id}}]
+    for alarm in alarms.values():
+        assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 1)
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [topic]
 
 
 def test_retraining_is_off_unless_configured(platform) -> None:

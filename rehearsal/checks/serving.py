@@ -12,6 +12,9 @@ from platform_contract.names import DataPrefix, Output
 from rehearsal.checks.base import DeployedStack, Verifier
 from rehearsal.checks.data import alert_topic_arn, data_bucket_name, region_key_arn
 
+SELF_PAGING_ALARMS = ("Monitoring", "RetrainOnAlarm")
+"""Logical ID prefixes of the alarms that page on their own; the endpoint's page through its composite alarm."""
+
 
 def verify(serving: DeployedStack, stage: Mapping[str, DeployedStack], verify: Verifier) -> None:
     sagemaker = serving.client("sagemaker")
@@ -75,9 +78,9 @@ def verify(serving: DeployedStack, stage: Mapping[str, DeployedStack], verify: V
             names = [serving.physical_id(logical_id)]
             alarm = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=[alarm_type])[f"{alarm_type}s"]
             pages = bool(alarm) and topic in alarm[0].get("AlarmActions", [])
-            if logical_id.startswith("Monitoring"):
-                # About the data and the model rather than the endpoint's health: each pages on its own.
-                verify.true(pages, f"{logical_id}, a monitoring alarm, pages the Region's topic")
+            if logical_id.startswith(SELF_PAGING_ALARMS):
+                # About the data, the model or its retraining rather than the endpoint's health: each pages alone.
+                verify.true(pages, f"{logical_id}, a monitoring or retraining alarm, pages the Region's topic")
                 continue
             # One incident, one page: of the endpoint's alarms the composite alone notifies the topic.
             verify.equal(
