@@ -522,8 +522,9 @@ class _DefinitionBody:
             return " ".join(self._values.references())
         if self._body is None:
             # Plain JSON with the values' token strings inside, which CloudFormation joins back together.
-            # The values are AWS identifiers (ARNs, IDs, names, an image URI) with nothing to escape, so this
-            # needs none of Stack.to_json_string's escaping, which is costly to resolve on every pass.
+            # The values are AWS identifiers (ARNs, IDs, names, an image URI) and a tag value (AWS allows letters,
+            # digits, spaces and _.:/=+-@ only) with nothing to escape, so this needs none of Stack.to_json_string's
+            # escaping, which is costly to resolve on every pass.
             self._body = json.dumps(render_definition(self._definition.result(), self._values), separators=(",", ":"))
         return self._body
 

@@ -8,6 +8,7 @@ finish the requests in flight within the graceful timeout, exit 0); SIGINT and S
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -57,7 +58,10 @@ class ModelServerWorker(Worker):
             for listener in self.sockets
         ]
         self.log.info("Worker %s loaded the model and is serving", os.getpid())
-        loop.run_in_executor(None, application.warm_up)
+        warmed_up = loop.run_in_executor(None, application.warm_up)
+        # The model, the libraries and their caches live as long as the worker: frozen, a full collection no
+        # longer walks them during a request.
+        warmed_up.add_done_callback(lambda _: gc.freeze())
 
         graceful = await self._heartbeat(stop)
         for server in servers:
