@@ -27,8 +27,10 @@ $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/requirements.txt training_code/requirements-cpu.txt training_code/requirements-tracking.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt training_code/pyproject.toml training_code/requirements.txt training_code/requirements-cpu.txt training_code/requirements-tracking.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The container's code and its harness (container_harness), for the tests, the benchmarks and the rehearsal.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e training_code
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -54,12 +56,14 @@ deploy: setup
 	test -n "$(REGION)" || { echo "usage: make deploy REGION=<region> [CDK_ARGS=...]"; exit 2; }
 	mlp deploy --region $(REGION) $(CDK_ARGS)
 
-## The test suite (what CI runs).
+## The test suite (what CI runs), spread over one worker per core; the image tests share one worker and one build.
+PYTEST_PARALLEL := -n auto --dist loadgroup
 test: setup-dev
-	python -m pytest
+	python -m pytest $(PYTEST_PARALLEL)
 
+## Everything but the image and the slow tests: the loop while changing the code.
 test-fast: setup-dev
-	python -m pytest -m "not container and not slow"
+	python -m pytest $(PYTEST_PARALLEL) -m "not container and not slow"
 
 ## Lint, format check and types; what CI runs before the tests.
 lint: setup-dev
@@ -84,7 +88,7 @@ bench-synth: setup-dev
 bench-serving: setup-dev
 	command -v nginx >/dev/null && command -v wrk >/dev/null || apt-get install -y -q nginx-light wrk
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/serving/requirements.txt
-	PYTHONPATH=training_code/src $(VENV)/bin/python bench/serving/run.py
+	$(VENV)/bin/python bench/serving/run.py
 
 ## Rows per second of the data-preparation job, 10^5 to 10^7 rows, on one core and on two.
 bench-prepare: setup-dev

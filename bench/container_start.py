@@ -5,8 +5,8 @@ Trains a small model with the image's ``train`` command (in this process), then 
 ``--runs`` times, polls ``/ping`` every 10 ms and prints, for each run, the time from the container's start
 (``.State.StartedAt``, when its process began) to the first 200, and the median. Every run is bounded.
 
-Usage (the model container's harness, in training_code/src, on the path):
-PYTHONPATH=training_code/src python bench/container_start.py IMAGE [--runs 5]
+Usage, in the development environment (make setup-dev installs the model container's harness):
+python bench/container_start.py IMAGE [--runs 5]
 """
 
 from __future__ import annotations

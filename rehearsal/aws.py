@@ -40,12 +40,17 @@ class Emulator:
     certificate: Path
     """The emulator's self-signed certificate: the CA bundle of every client."""
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # One session for every client: it loads each service model and the endpoint rules once, not per client.
+    _session: boto3.session.Session = field(
+        default_factory=lambda: boto3.session.Session(**CREDENTIALS), init=False, repr=False, compare=False
+    )
 
     def client(self, service: str, region: str) -> Any:
         """One client per service and Region, for the emulator's lifetime."""
         if (service, region) not in self._clients:
-            self._clients[service, region] = boto3.session.Session(region_name=region, **CREDENTIALS).client(
+            self._clients[service, region] = self._session.client(
                 service,
+                region_name=region,
                 endpoint_url=self.endpoint,
                 verify=str(self.certificate),
                 config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60),

@@ -9,20 +9,19 @@ prints real predictions. Training takes seconds: a small data set and one thread
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from container_harness import ServerDidNotStart, free_port, running
 
 from rehearsal.cdk import PROJECT_ROOT
 
@@ -31,8 +30,6 @@ FEATURES = ("tenure_months", "monthly_spend", "support_calls", "discount")
 TRAINING_SECONDS = 120
 PREPARATION_SECONDS = 600
 """The real data-preparation job on local[2]: Spark's start-up alone takes half a minute on a busy machine."""
-SERVER_START_SECONDS = 60
-SERVER_STOP_SECONDS = 30
 
 
 class ModelFailed(RuntimeError):
@@ -206,51 +203,21 @@ def train(data_set: DataSet, hyperparameters: Mapping[str, str], job: Path) -> T
     return TrainedModel(archive, metrics)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers_ping(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", "/ping")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
 @contextlib.contextmanager
 def serving(archive: Path, instance: Path) -> Iterator[str]:
     """The platform's ``serve`` on a free loopback port, serving the model in ``archive``, in ``instance`` laid out as
     an endpoint container's /opt/ml (the model unpacked where SageMaker unpacks it); its log is instance/serve.log.
-    Yields the server's URL and stops it on exit."""
+    Yields the server's URL and stops it on exit, with SIGTERM as SageMaker stops a container."""
     opt_ml = instance / "opt-ml"
     with tarfile.open(archive) as model:
         model.extractall(opt_ml / "model", filter="data")
-    port = _free_port()
+    port = free_port()
     environment = _environment(
         opt_ml, SAGEMAKER_BIND_TO_PORT=str(port), SERVING_BIND_ADDRESS="127.0.0.1", SAGEMAKER_MODEL_SERVER_WORKERS="1"
     )
-    with (instance / "serve.log").open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tabular_xgboost", "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
+    command = [sys.executable, "-m", "tabular_xgboost", "serve"]
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _answers_ping(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise ModelFailed(f"the platform's serve did not answer /ping (see {log.name})")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        # SIGTERM, as SageMaker stops a container: the server stops its workers and exits.
-        server.terminate()
-        try:
-            server.wait(timeout=SERVER_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        with running(command, port, environment, instance / "serve.log"):
+            yield f"http://127.0.0.1:{port}"
+    except ServerDidNotStart as error:
+        raise ModelFailed(f"the platform's serve did not answer /ping: {error}") from None

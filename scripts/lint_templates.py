@@ -53,6 +53,22 @@ def _lint(template: Path, region: str) -> list[str]:
     return [str(match) for match in lint_file(template, config=config)]
 
 
+def _cached_findings(path: Path) -> list[str] | None:
+    try:
+        findings = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None  # absent or damaged: lint again
+    return findings if isinstance(findings, list) else None
+
+
+def _cache_findings(path: Path, findings: list[str]) -> None:
+    """Written atomically: synths and test workers that lint at the same time never read half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(findings))
+    partial.replace(path)
+
+
 def lint_assembly(assembly_dir: Path, cache_dir: Path = CACHE_DIR) -> tuple[int, int, list[str]]:
     """Returns the number of templates checked, how many of them were linted (not cached), and the findings."""
     templates = list(stack_templates(assembly_dir))
@@ -60,19 +76,18 @@ def lint_assembly(assembly_dir: Path, cache_dir: Path = CACHE_DIR) -> tuple[int,
     findings: dict[Path, list[str]] = {}
     pending = []
     for template, region in templates:
-        cached = cache_dir / f"{keys[template]}.json"
-        if cached.is_file():
-            findings[template] = json.loads(cached.read_text())
-        else:
+        cached = _cached_findings(cache_dir / f"{keys[template]}.json")
+        if cached is None:
             pending.append((template, region))
+        else:
+            findings[template] = cached
     if pending:
         workers = min(len(pending), os.cpu_count() or 1)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = pool.map(_lint, *zip(*pending, strict=True))
             for (template, _), result in zip(pending, results, strict=True):
                 findings[template] = result
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                (cache_dir / f"{keys[template]}.json").write_text(json.dumps(result))
+                _cache_findings(cache_dir / f"{keys[template]}.json", result)
     lines = [f"{template.name}: {line}" for template, _ in templates for line in findings[template]]
     return len(templates), len(pending), lines
 

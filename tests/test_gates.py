@@ -76,6 +76,7 @@ app.synth()
 """
 
 
+@pytest.mark.slow  # the real CDK CLI synthesizes an app
 def test_the_cli_fails_synth_on_an_unacknowledged_finding(cdk_cli, tmp_path):
     """Stacks inside stages are only checked when selected, which is why `make synth` selects '**'."""
     (tmp_path / "careless_app.py").write_text(CARELESS_APP)
@@ -109,6 +110,7 @@ def test_cfn_lint_finds_nothing(request, fixture):
     assert findings == []
 
 
+@pytest.mark.slow  # cfn-lint over every template of the platform, twice
 def test_cfn_lint_skips_unchanged_templates_and_always_lints_a_changed_one(platform, tmp_path):
     # A copy of the assembly, so that one template can change without touching the session's.
     assembly = tmp_path / "cdk.out"
@@ -158,6 +160,7 @@ def _synth_offline(cdk_cli: str, project: Path, outdir: Path, home: Path) -> dic
 PHONING_HOME = ("Telemetry dispatched", "Notices refreshed", "Could not refresh notices", "cdk-cli-telemetry")
 
 
+@pytest.mark.slow  # the real CDK CLI synthesizes the platform
 def test_real_cli_synthesizes_offline_and_nothing_tries_to_leave_the_machine(cdk_cli, tmp_path):
     """cdk.json turns off the CLI's telemetry, notices and version reporting, so every cdk run of the project and
     of a fork (make, mlp, the rehearsal) sends nothing."""
@@ -170,6 +173,7 @@ def test_real_cli_synthesizes_offline_and_nothing_tries_to_leave_the_machine(cdk
     assert "Node 20 is end-of-life" not in probe["output"]
 
 
+@pytest.mark.slow  # the real CDK CLI synthesizes an app
 def test_without_the_settings_the_probe_sees_the_cli_phone_home(cdk_cli, tmp_path):
     """The check above can fail: a project without the settings is caught."""
     project = tmp_path / "project"

@@ -83,6 +83,7 @@ def test_only_regions_whose_config_names_a_model_get_a_serving_stack(platform):
     assert platform.stages["us-east-1"].serving is None
 
 
+@pytest.mark.slow  # app.py synthesizes every Region in a process of its own
 def test_the_app_names_each_region_without_a_model_once(tmp_path):
     environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(serving_context()), "CDK_OUTDIR": str(tmp_path)}
     result = subprocess.run(

@@ -1,6 +1,6 @@
 """Studio, the MLflow tracking server and what they change in a Region, with ``studio`` and ``experiments`` on.
 
-The shipped config has both off; these tests synthesize the first Region with both on and two user profiles.
+The shipped config has both off; these tests synthesize the first Region alone with both on and two user profiles.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ PROFILES = [{"name": "ada", "persona": "data_scientist"}, {"name": "grace", "per
 
 def studio_context() -> dict:
     context = copy.deepcopy(serving_context())
-    entry = next(entry for entry in context["platform"]["regions"] if entry["region"] == SERVING_REGION)
+    # Only the Region with Studio on: the others are as the session's platform has them.
+    (entry,) = context["platform"]["regions"] = [
+        entry for entry in context["platform"]["regions"] if entry["region"] == SERVING_REGION
+    ]
     entry["studio"] = {"enabled": True, "idle_timeout_minutes": 90, "user_profiles": PROFILES}
     entry["experiments"] = {"enabled": True, "tracking_server_size": "Medium"}
     return context

@@ -245,7 +245,7 @@ def test_every_job_step_is_a_valid_sagemaker_request_for_every_parameter_choice(
             assert request_problems(step, parameters) == [], (step["Name"], instance_type)
 
 
-def test_instance_types_with_local_storage_get_no_volume_key_and_the_parameter_stays_among_them(tmp_path):
+def test_instance_types_with_local_storage_get_no_volume_key_and_the_parameter_stays_among_them():
     spec = dataclasses.replace(
         SPEC,
         instance_type="ml.g5.xlarge",
@@ -254,7 +254,8 @@ def test_instance_types_with_local_storage_get_no_volume_key_and_the_parameter_s
         evaluation_instance_type="ml.g4dn.xlarge",
         evaluation_volume_key=False,
     )
-    definition = PendingDefinition(spec, cache_dir=tmp_path).result()
+    # The project's cache, as synth uses it: generated once per change of the generator, not on every run.
+    definition = PendingDefinition(spec).result()
     (parameter,) = [p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType"]
     assert "ml.g5.xlarge" in parameter["EnumValues"] and "ml.p4d.24xlarge" in parameter["EnumValues"]
     assert all(family(name).local_storage for name in parameter["EnumValues"])
@@ -606,7 +607,7 @@ def test_every_job_and_model_an_execution_creates_carries_the_platforms_tags(def
         assert sorted(step["Arguments"]["Tags"], key=str) == sorted(tags, key=str), step["Name"]
 
 
-def test_prepare_on_instances_with_local_storage_names_no_volume_key(tmp_path):
+def test_prepare_on_instances_with_local_storage_names_no_volume_key():
     spec = dataclasses.replace(
         SPEC,
         preparation=PreparationSpec(
@@ -619,7 +620,8 @@ def test_prepare_on_instances_with_local_storage_names_no_volume_key(tmp_path):
             max_runtime_seconds=7200,
         ),
     )
-    definition = PendingDefinition(spec, cache_dir=tmp_path).result()
+    # The project's cache, as synth uses it: generated once per change of the generator, not on every run.
+    definition = PendingDefinition(spec).result()
     prepare = all_steps(definition)["Prepare"]
     assert "VolumeKmsKeyId" not in prepare["Arguments"]["ProcessingResources"]["ClusterConfig"]
     assert prepare["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 3, "one Spark cluster"
@@ -750,6 +752,7 @@ def test_regions_with_the_same_training_settings_share_one_generation(monkeypatc
         assert tagged == {value}, "each Region's jobs carry its own cost-allocation tag"
 
 
+@pytest.mark.slow  # three generations with the SDK
 def test_a_generated_definition_is_cached_by_content_and_a_damaged_cache_is_regenerated(tmp_path):
     spec = dataclasses.replace(SPEC, instance_count=1)
     first = PendingDefinition(spec, cache_dir=tmp_path)

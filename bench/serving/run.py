@@ -15,8 +15,8 @@ from landing on one phase only. It prints requests/s, p50/p99 latency and CPU ti
 each phase, the median ratios against the goals, and the maximum sustainable requests/s.
 
 Every run is bounded (--duration seconds); all traffic stays on 127.0.0.1; the script stops by
-itself. Usage (the model container's harness, in training_code/src, on the path):
-PYTHONPATH=training_code/src python bench/serving/run.py [--rounds 5] [--duration 2] [--p99-bound-ms 20]
+itself. Usage, in the development environment (make setup-dev installs the model container's harness):
+python bench/serving/run.py [--rounds 5] [--duration 2] [--p99-bound-ms 20]
 """
 
 from __future__ import annotations

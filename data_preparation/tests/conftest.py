@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,18 @@ from pyspark.sql import SparkSession
 
 from data_preparation.prepare import JobPaths, main
 
-# The training container's readers judge the output; they run from the source tree, as its image installs them.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training_code" / "src"))
-
 FEATURES = ("age", "income", "score")
 LABEL = "churned"
 # Rows of the successful runs: enough for the split proportions to be judged, few enough to be quick.
 ROWS = 1200
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs Spark is slow: the session's JVM alone takes seconds to start."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

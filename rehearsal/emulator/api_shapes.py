@@ -8,7 +8,7 @@ import re
 from functools import cache
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import ServiceModel, Shape
 from botocore.session import get_session
 
 _NUMBERS: dict[str, type | tuple[type, ...]] = {
@@ -20,8 +20,14 @@ _NUMBERS: dict[str, type | tuple[type, ...]] = {
 
 
 @cache
+def service_model(service: str = "sagemaker") -> ServiceModel:
+    """botocore's model of ``service``, loaded once: SageMaker's is megabytes of JSON, too much to parse per request."""
+    return get_session().get_service_model(service)
+
+
+@cache
 def request_shape(operation: str, service: str = "sagemaker") -> Shape:
-    return get_session().get_service_model(service).operation_model(operation).input_shape
+    return service_model(service).operation_model(operation).input_shape
 
 
 def request_problems(operation: str, request: dict[str, Any], service: str = "sagemaker") -> list[str]:

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.session
 from botocore.validate import ParamValidator
 from moto.ce.responses import CostExplorerResponse
 from moto.core.exceptions import JsonRESTError
 
 from rehearsal.aws import COST_RECORDS_PATH
+from rehearsal.emulator.api_shapes import request_shape
 from rehearsal.emulator.operations import ControlError, required
 
 UNIT = "USD"
@@ -140,8 +140,7 @@ def _periods(start: datetime.date, end: datetime.date, granularity: str) -> list
 
 def get_cost_and_usage(request: dict[str, Any], account_id: str, today: datetime.date) -> dict[str, Any]:
     """The answer to a GetCostAndUsage request (already decoded) from the account's recorded costs."""
-    model = botocore.session.get_session().get_service_model("ce").operation_model("GetCostAndUsage")
-    report = ParamValidator().validate(request, model.input_shape)
+    report = ParamValidator().validate(request, request_shape("GetCostAndUsage", "ce"))
     if report.has_errors():
         raise CostExplorerValidation(report.generate_report())
     period = request["TimePeriod"]

@@ -34,7 +34,6 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import botocore.session
 from botocore.validate import ParamValidator
 from moto.applicationautoscaling import models as autoscaling_models
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
@@ -50,6 +49,7 @@ from moto.utilities.utils import get_partition
 
 from platform_contract.instance_types import InstanceType
 from rehearsal.emulator import operations
+from rehearsal.emulator.api_shapes import request_shape, service_model
 from rehearsal.emulator.resources import _Resource
 
 COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -60,8 +60,7 @@ NO_CAPACITY_MESSAGE = (
     "configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API."
 )
 
-_SAGEMAKER_MODEL = botocore.session.get_session().get_service_model("sagemaker")
-_NAME_SHAPE = _SAGEMAKER_MODEL.shape_for("InferenceComponentName").metadata
+_NAME_SHAPE = service_model().shape_for("InferenceComponentName").metadata
 _NAME_PATTERN = re.compile(f"^(?:{_NAME_SHAPE['pattern']})$")
 _lock = threading.Lock()
 
@@ -176,7 +175,7 @@ def _config_variant(backend: SageMakerModelBackend, config_name: str, variant_na
 
 
 def _shape_problems(operation: str, request: dict[str, Any]) -> list[str]:
-    shape = _SAGEMAKER_MODEL.operation_model(operation).input_shape
+    shape = request_shape(operation)
     report = ParamValidator().validate(request, shape)
     return [report.generate_report()] if report.has_errors() else []
 

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from botocore.exceptions import ParamValidationError
-from botocore.session import get_session
 from botocore.validate import validate_parameters
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
@@ -27,6 +26,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
+from rehearsal.emulator.api_shapes import request_shape, service_model
 from rehearsal.emulator.resources import _Resource
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -41,7 +41,7 @@ _executions: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
 
 
 def _request_problems(operation: str, request: dict[str, Any]) -> list[str]:
-    shape = get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+    shape = request_shape(operation)
     try:
         validate_parameters(request, shape)
     except ParamValidationError as error:
@@ -108,7 +108,7 @@ class _JobDefinition(_Resource):
         if not _NAME.match(self.job_name):
             problems.append(f"JobDefinitionName '{self.job_name}' does not match [a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}")
         cluster = request.get("JobResources", {}).get("ClusterConfig", {})
-        instance_types = get_session().get_service_model("sagemaker").shape_for("ProcessingInstanceType").enum
+        instance_types = service_model().shape_for("ProcessingInstanceType").enum
         if cluster.get("InstanceType") not in instance_types:
             problems.append(f"InstanceType {cluster.get('InstanceType')!r} is not a processing instance type")
         definitions = _definitions.setdefault(self._key, {})

@@ -1,5 +1,5 @@
-"""Fixtures for the model container tests. The container code and its harness come from training_code/src, which the
-pytest configuration puts on the path (``pythonpath``)."""
+"""Fixtures for the model container tests. The container code and its harness come from training_code/src, which
+``make setup-dev`` installs into the development environment (editable)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
     }
     for reason in sorted(reasons):
         terminalreporter.write_line(f"model image tests skipped: {reason}", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def classifier_rounds() -> int:
+    """How many rounds ``trained_classifier`` trained."""
+    return CLASSIFIER_ROUNDS
 
 
 @pytest.fixture(scope="session")

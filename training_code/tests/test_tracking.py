@@ -76,6 +76,7 @@ def _train(job: SageMakerDir, **hyperparameters: str) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.slow  # a real MLflow server, and the tracking client's imports in the job
 def test_a_training_job_logs_its_parameters_per_round_metrics_and_model(tracking_server, tmp_path):
     from mlflow.tracking import MlflowClient
 
@@ -106,6 +107,7 @@ def test_a_training_job_logs_its_parameters_per_round_metrics_and_model(tracking
     assert json.loads(downloaded.read_text()) == json.loads((job.model_dir / "model-metadata.json").read_text())
 
 
+@pytest.mark.slow  # a real MLflow server, and the tracking client's imports in the job
 def test_a_job_refused_before_training_starts_no_run(tracking_server, tmp_path):
     from mlflow.tracking import MlflowClient
 

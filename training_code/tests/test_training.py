@@ -12,7 +12,6 @@ import time
 import numpy as np
 import pytest
 import xgboost as xgb
-from conftest import CLASSIFIER_ROUNDS
 from container_harness import (
     METRIC_DEFINITIONS,
     SageMakerDir,
@@ -32,12 +31,14 @@ def load_booster(job: SageMakerDir) -> xgb.Booster:
     return xgb.Booster(model_file=job.model_dir / "xgboost-model.ubj")
 
 
-def test_a_finished_job_leaves_the_model_what_serving_needs_and_a_model_quality_report(trained_classifier):
+def test_a_finished_job_leaves_the_model_what_serving_needs_and_a_model_quality_report(
+    trained_classifier, classifier_rounds
+):
     metadata = json.loads((trained_classifier.model_dir / "model-metadata.json").read_text())
 
     assert metadata["task"] == "classification"
     assert metadata["feature_names"] == ["x0", "x1", "x2", "x3", "x4", "x5"]
-    assert load_booster(trained_classifier).num_boosted_rounds() == CLASSIFIER_ROUNDS
+    assert load_booster(trained_classifier).num_boosted_rounds() == classifier_rounds
     report = trained_classifier.evaluation["binary_classification_metrics"]
     assert set(report) == {"auc", "accuracy", "logloss"}
     assert all(set(metric) == {"value"} for metric in report.values())
@@ -302,17 +303,17 @@ def test_sigterm_checkpoints_the_rounds_done_and_stops_so_a_restart_loses_none(t
     assert "Trained 297 rounds in this run" in resumed_log
 
 
-def test_checkpoints_are_written_every_n_rounds_and_only_the_newest_two_are_kept(trained_classifier):
-    assert _checkpointed_rounds(trained_classifier) == [CLASSIFIER_ROUNDS - 10, CLASSIFIER_ROUNDS]
+def test_checkpoints_are_written_every_n_rounds_and_only_the_newest_two_are_kept(trained_classifier, classifier_rounds):
+    assert _checkpointed_rounds(trained_classifier) == [classifier_rounds - 10, classifier_rounds]
 
 
-def test_a_job_whose_checkpoint_already_holds_every_round_trains_none(trained_classifier, tmp_path):
+def test_a_job_whose_checkpoint_already_holds_every_round_trains_none(trained_classifier, classifier_rounds, tmp_path):
     job = SageMakerDir(tmp_path / "opt-ml")
     (job.channel("train")).mkdir(parents=True)
     (job.channel("train") / "train.csv").write_bytes((trained_classifier.channel("train") / "train.csv").read_bytes())
-    job.hyperparameters({**CLASSIFICATION, "num_round": str(CLASSIFIER_ROUNDS)})
+    job.hyperparameters({**CLASSIFICATION, "num_round": str(classifier_rounds)})
     job.checkpoint_dir.mkdir()
-    checkpoint = f"checkpoint-{CLASSIFIER_ROUNDS:06d}.ubj"
+    checkpoint = f"checkpoint-{classifier_rounds:06d}.ubj"
     (job.checkpoint_dir / checkpoint).write_bytes((trained_classifier.checkpoint_dir / checkpoint).read_bytes())
 
     status, log = train_in_process(job)

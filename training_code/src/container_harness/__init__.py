@@ -2,7 +2,8 @@
 the deploy rehearsal: SageMaker directory layouts, generated data, ``train`` in this process or another one,
 ``serve`` on a free loopback port, HTTP, and the data capture files SageMaker writes of the requests.
 
-Not part of the image (``.dockerignore`` leaves it out); importable with ``training_code/src`` on the path.
+Not part of the image (``.dockerignore`` leaves it out); ``make setup-dev`` installs it, with the container's code,
+into the development environment (``pip install -e training_code``).
 """
 
 from __future__ import annotations
