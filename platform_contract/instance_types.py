@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from platform_contract.api_shapes import service_model
 from platform_contract.problems import Problem
 
 _INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)$")
@@ -121,10 +122,7 @@ class InstanceType:
 @functools.cache
 def allowed_instance_types(use: InstanceUse) -> frozenset[str]:
     """The instance types SageMaker's API accepts for ``use``, from botocore's SageMaker service model."""
-    import botocore.session  # deferred: loading the service model is only needed to validate
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(use.value).enum)
+    return frozenset(service_model("sagemaker").shape_for(use.value).enum)
 
 
 def instance_type_problems(name: str, use: InstanceUse, *, image_accelerators: frozenset[Accelerator]) -> list[Problem]:

@@ -11,9 +11,9 @@ import pytest
 
 from ml_constructs.model_monitoring import MONITOR_ALARMS
 from ml_constructs.model_monitoring_props import ModelMonitoringProps, MonitoringBaseline
+from platform_contract.api_shapes import request_shape, shape_problems
 from platform_contract.names import MonitoringMetric, Output, ProblemType
 from tests.conftest import SERVING_REGION, SynthesizedPlatform, serving_context
-from tests.sagemaker_api import request_shape, shape_problems
 
 BUCKET = "mlplatform-eu-west-1-data-datastorebucket-ab12cd34ef56"
 BASELINE = {

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from ml_constructs import TrafficShifting
-from tests.sagemaker_api import request_shape, shape_problems
+from platform_contract.api_shapes import request_shape, shape_problems
 from tests.test_serving_endpoint import endpoint_stack
 
 ACCOUNT = "123456789012"

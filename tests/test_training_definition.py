@@ -33,11 +33,11 @@ from ml_constructs.pipeline_steps.generator import GENERATOR_SOURCES, JOB_STEP_T
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
 from platform_config import load_platform_config
 from platform_config.naming import platform_tag
+from platform_contract.api_shapes import request_shape, shape_problems
 from platform_contract.instance_types import InstanceFamily, InstanceType
 from platform_contract.names import PipelineParameter
 from stacks.training_stack import METRIC_DEFINITIONS_FILE
 from tests.conftest import PROJECT_ROOT, shipped_context
-from tests.sagemaker_api import request_shape, shape_problems
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -23,8 +23,8 @@ from botocore.validate import ParamValidator
 from moto.ce.responses import CostExplorerResponse
 from moto.core.exceptions import JsonRESTError
 
+from platform_contract.api_shapes import request_shape
 from rehearsal.aws import COST_RECORDS_PATH
-from rehearsal.emulator.api_shapes import request_shape
 from rehearsal.emulator.operations import ControlError, required
 
 UNIT = "USD"

@@ -47,9 +47,9 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.utilities.utils import get_partition
 
+from platform_contract.api_shapes import request_shape, service_model
 from platform_contract.instance_types import InstanceType
 from rehearsal.emulator import operations
-from rehearsal.emulator.api_shapes import request_shape, service_model
 from rehearsal.emulator.resources import _Resource
 
 COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"

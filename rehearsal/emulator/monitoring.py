@@ -26,7 +26,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
-from rehearsal.emulator.api_shapes import request_shape, service_model
+from platform_contract.api_shapes import request_shape, service_model
 from rehearsal.emulator.resources import _Resource
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

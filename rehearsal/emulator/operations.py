@@ -60,10 +60,10 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import get_pipeline_execution_from_arn, get_pipeline_from_name
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from platform_contract.api_shapes import request_shape, shape_problems
 from platform_contract.instance_types import InstanceType
 from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, MONITORING_EXECUTIONS_PATH, PIPELINE_OUTCOMES_PATH
 from rehearsal.emulator import monitoring
-from rehearsal.emulator.api_shapes import request_shape, shape_problems
 
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
 ENDPOINT_STATUSES = frozenset(

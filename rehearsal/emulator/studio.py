@@ -24,7 +24,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.utilities.utils import get_partition
 
-from rehearsal.emulator.api_shapes import request_problems
+from platform_contract.api_shapes import request_problems
 from rehearsal.emulator.resources import _Resource
 
 _user_profiles: dict[tuple[str, str, str, str], dict[str, Any]] = {}

@@ -1,15 +1,15 @@
 """Offline validation of AWS API requests against botocore's service models: member names, required members,
-types, enums, lengths, ranges and patterns. The emulator checks requests with it as the services do, and the tests
-check what the platform sends."""
+types, enums, lengths, ranges and patterns. The tests check what the platform sends with it, and the deploy
+rehearsal's emulator checks requests with it as the services do."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.model import ServiceModel, Shape
-from botocore.session import get_session
+if TYPE_CHECKING:
+    from botocore.model import ServiceModel, Shape
 
 _NUMBERS: dict[str, type | tuple[type, ...]] = {
     "integer": int,
@@ -22,6 +22,8 @@ _NUMBERS: dict[str, type | tuple[type, ...]] = {
 @cache
 def service_model(service: str = "sagemaker") -> ServiceModel:
     """botocore's model of ``service``, loaded once: SageMaker's is megabytes of JSON, too much to parse per request."""
+    from botocore.session import get_session  # deferred: only what validates needs botocore
+
     return get_session().get_service_model(service)
 
 
