@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-# The tests run in parallel workers (pytest-xdist, `make test`), several per core. OpenMP threads (XGBoost's,
-# OpenBLAS's) spin while they wait for each other and take the CPU the other workers need: on two cores that cost a
-# third of the suite's time. One thread each, unless the caller says otherwise; the container's code that sizes its
-# threads from the CPUs it may use (training, serving) still does.
+# The tests run in parallel workers (pytest-xdist, `make test`), one per core. OpenMP threads (XGBoost's, OpenBLAS's)
+# spin while they wait for each other and take the CPU the other workers need: on two cores that cost a fifth of
+# make test-fast's time (docs/benchmarks.md). One thread each, unless the caller says otherwise; the container's code
+# that sizes its threads from the CPUs it may use (training, serving) still does.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 

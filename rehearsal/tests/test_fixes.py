@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.iam.access_control import PermissionResult
 
-from rehearsal.emulator.fixes import evaluate_bucket_policy
+from rehearsal.emulator.fixes.s3 import evaluate_bucket_policy
 from rehearsal.tests.support import Stacks
 
 ROLE = "arn:aws:iam::123456789012:role/any"
