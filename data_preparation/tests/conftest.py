@@ -93,6 +93,7 @@ class Run:
         )
         settings_file = root / "settings.json"
         settings_file.write_text(json.dumps(settings), encoding="utf-8")
+        # One option and its value per line, as on the job's command line (the formatter would put one per line).
         self.status = main(
             [
                 "--settings-file", str(settings_file),

@@ -166,6 +166,7 @@ class DataQualityJobDefinition(_JobDefinition, CloudFormationModel):
     OPERATION = "CreateDataQualityJobDefinition"
     MONITORING_TYPE = "DataQuality"
     ARN_KIND = "data-quality-job-definition"
+    # The properties whose change replaces the resource, filled line by line (the formatter would give each a line).
     REPLACED_BY = (
         "DataQualityAppSpecification", "DataQualityBaselineConfig", "DataQualityJobInput", "DataQualityJobOutputConfig",
         "JobResources", "NetworkConfig", "RoleArn", "StoppingCondition", "JobDefinitionName",
@@ -177,6 +178,7 @@ class ModelQualityJobDefinition(_JobDefinition, CloudFormationModel):
     OPERATION = "CreateModelQualityJobDefinition"
     MONITORING_TYPE = "ModelQuality"
     ARN_KIND = "model-quality-job-definition"
+    # As above: filled line by line.
     REPLACED_BY = (
         "ModelQualityAppSpecification", "ModelQualityBaselineConfig", "ModelQualityJobInput",
         "ModelQualityJobOutputConfig", "JobResources", "NetworkConfig", "RoleArn", "StoppingCondition",

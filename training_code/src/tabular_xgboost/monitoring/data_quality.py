@@ -171,6 +171,7 @@ def numerical_statistics(present: np.ndarray, rows: int) -> dict[str, Any]:
     minimum and maximum, and a KLL-shaped sketch of up to 2048 evenly spaced quantiles."""
     count = len(present)
     if not count:
+        # The zero statistics on one line, as Model Monitor's report groups them (the formatter would split them).
         return {
             "common": {"num_present": 0, "num_missing": rows},
             "mean": 0.0, "sum": 0.0, "std_dev": 0.0, "min": 0.0, "max": 0.0,
