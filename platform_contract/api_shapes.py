@@ -32,6 +32,15 @@ def request_shape(operation: str, service: str = "sagemaker") -> Shape:
     return service_model(service).operation_model(operation).input_shape
 
 
+def sdk_refusal(operation: str, request: dict[str, Any], service: str = "sagemaker") -> str | None:
+    """What botocore's own parameter validation reports for ``request``, as the SDKs refuse it before sending; None
+    when it passes."""
+    from botocore.validate import ParamValidator  # deferred, as in service_model
+
+    report = ParamValidator().validate(request, request_shape(operation, service))
+    return report.generate_report() if report.has_errors() else None
+
+
 def request_problems(operation: str, request: dict[str, Any], service: str = "sagemaker") -> list[str]:
     """Where ``request`` breaks the input shape of ``operation``, each problem with its member path."""
     return shape_problems(request, request_shape(operation, service), operation)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 
-from ml_constructs import DataStore, ExperimentTracking, StudioDomain
+from ml_constructs import DataStore, ExperimentTracking
 from ml_constructs.resource_names import synth_time_name
-from platform_contract.personas import Persona
 from platform_contract.problems import InvalidInput, Problem
 from tests.conftest import shipped_context
+from tests.test_studio_stack import data_scientists_domain
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
 
@@ -23,18 +20,7 @@ def _tracking(scope: cdk.Stack) -> str:
 
 
 def _domain(scope: cdk.Stack) -> str:
-    vpc = ec2.Vpc(scope, "Vpc", availability_zones=["eu-west-1a", "eu-west-1b"], nat_gateways=0)
-    role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    domain = StudioDomain(
-        scope,
-        "Domain",
-        vpc=vpc,
-        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-        security_group=ec2.SecurityGroup(scope, "Group", vpc=vpc),
-        key=kms.Key(scope, "Key"),
-        roles={Persona.DATA_SCIENTIST: role},
-    )
-    return domain.domain_name
+    return data_scientists_domain(scope).domain_name
 
 
 CONSTRUCTS = {

@@ -226,21 +226,30 @@ def test_config_refuses_user_profiles_without_studio_and_duplicate_names():
     assert "studio.user_profiles[1].name: 'ada' is not allowed (listed twice); allowed: each name once" in problems
 
 
+def data_scientists_domain(scope: cdk.Stack, props: StudioDomainProps = StudioDomainProps()) -> StudioDomain:
+    """A StudioDomain on its own: a VPC of two zones, its group and key, and a role for data scientists only."""
+    vpc = ec2.Vpc(scope, "Vpc", availability_zones=[f"{SERVING_REGION}a", f"{SERVING_REGION}b"], nat_gateways=0)
+    return StudioDomain(
+        scope,
+        "Domain",
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        security_group=ec2.SecurityGroup(scope, "Group", vpc=vpc),
+        key=kms.Key(scope, "Key"),
+        roles={
+            Persona.DATA_SCIENTIST: iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        },
+        props=props,
+    )
+
+
 def test_constructs_refuse_bad_props_with_every_problem():
     app = cdk.App()
     stack = cdk.Stack(app, "Studio", env=cdk.Environment(account="111122223333", region=SERVING_REGION))
-    vpc = ec2.Vpc(stack, "Vpc", availability_zones=[f"{SERVING_REGION}a", f"{SERVING_REGION}b"], nat_gateways=0)
-    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     with pytest.raises(InvalidInput) as error:
-        StudioDomain(
+        data_scientists_domain(
             stack,
-            "Domain",
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            security_group=ec2.SecurityGroup(stack, "Group", vpc=vpc),
-            key=kms.Key(stack, "Key"),
-            roles={Persona.DATA_SCIENTIST: role},
-            props=StudioDomainProps(
+            StudioDomainProps(
                 idle_timeout_minutes=200,
                 max_idle_timeout_minutes=100,
                 user_profiles=(UserProfileProps("x-", Persona.OPERATOR),),

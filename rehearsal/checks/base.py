@@ -54,6 +54,16 @@ class DeployedStack:
     def client(self, service: str) -> Any:
         return self.emulator.client(service, self.region)
 
+    def monitoring_job_definition(self, monitoring_type: str, name: str) -> dict[str, Any]:
+        """DescribeDataQualityJobDefinition or DescribeModelQualityJobDefinition, by ``monitoring_type`` (a schedule's
+        MonitoringType: DataQuality or ModelQuality)."""
+        sagemaker = self.client("sagemaker")
+        describe = {
+            "DataQuality": sagemaker.describe_data_quality_job_definition,
+            "ModelQuality": sagemaker.describe_model_quality_job_definition,
+        }[monitoring_type]
+        return describe(JobDefinitionName=name)
+
     @property
     def name(self) -> str:
         return self.artifact.stack_name
@@ -204,7 +214,12 @@ _INTRINSICS: dict[str, Callable[[DeployedStack, Any], Any]] = {
 
 _ARN = "arn:aws:{service}:{region}:" + ACCOUNT + ":{resource}"
 
+
 # Fn::GetAtt, answered from the service APIs (never from the emulator's CloudFormation) by physical ID.
+def _job_definition_arn(monitoring_type: str) -> Callable[[DeployedStack, str], Any]:
+    return lambda s, arn: s.monitoring_job_definition(monitoring_type, arn.rsplit("/", 1)[-1])["JobDefinitionArn"]
+
+
 ATTRIBUTES: dict[tuple[str, str], Callable[[DeployedStack, str], Any]] = {
     ("AWS::KMS::Key", "Arn"): lambda s, key_id: s.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]["Arn"],
     ("AWS::IAM::Role", "Arn"): lambda s, name: s.client("iam").get_role(RoleName=name)["Role"]["Arn"],
@@ -230,10 +245,6 @@ ATTRIBUTES: dict[tuple[str, str], Callable[[DeployedStack, str], Any]] = {
     ("AWS::SageMaker::Domain", "DomainId"): lambda s, domain_id: domain_id,
     ("AWS::Events::Rule", "Arn"): lambda s, name: s.client("events").describe_rule(Name=name)["Arn"],
     # A job definition's physical ID is its ARN, as SageMaker's Create call returns it.
-    ("AWS::SageMaker::DataQualityJobDefinition", "JobDefinitionArn"): lambda s, arn: s.client(
-        "sagemaker"
-    ).describe_data_quality_job_definition(JobDefinitionName=arn.rsplit("/", 1)[-1])["JobDefinitionArn"],
-    ("AWS::SageMaker::ModelQualityJobDefinition", "JobDefinitionArn"): lambda s, arn: s.client(
-        "sagemaker"
-    ).describe_model_quality_job_definition(JobDefinitionName=arn.rsplit("/", 1)[-1])["JobDefinitionArn"],
+    ("AWS::SageMaker::DataQualityJobDefinition", "JobDefinitionArn"): _job_definition_arn("DataQuality"),
+    ("AWS::SageMaker::ModelQualityJobDefinition", "JobDefinitionArn"): _job_definition_arn("ModelQuality"),
 }

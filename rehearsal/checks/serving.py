@@ -103,10 +103,7 @@ def _verify_monitoring(serving: DeployedStack, endpoint_name: str, bucket: str, 
         schedule = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
         config = schedule["MonitoringScheduleConfig"]
         definition_name, monitoring_type = config["MonitoringJobDefinitionName"], config["MonitoringType"]
-        if monitoring_type == "DataQuality":
-            definition = sagemaker.describe_data_quality_job_definition(JobDefinitionName=definition_name)
-        else:
-            definition = sagemaker.describe_model_quality_job_definition(JobDefinitionName=definition_name)
+        definition = serving.monitoring_job_definition(monitoring_type, definition_name)
         job_input = definition[f"{monitoring_type}JobInput"]
         verify.equal(job_input["EndpointInput"]["EndpointName"], endpoint_name, f"{name} monitors the endpoint")
         outputs = definition[f"{monitoring_type}JobOutputConfig"]["MonitoringOutputs"]

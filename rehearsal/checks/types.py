@@ -474,12 +474,8 @@ the name (the physical ID holds it)."""
 def _monitoring_job_definition(
     stack: DeployedStack, arn: str, properties: dict[str, Any], verify: Verifier, what: str
 ) -> None:
-    sagemaker = stack.client("sagemaker")
-    name = arn.rsplit("/", 1)[-1]
-    if ":data-quality-job-definition/" in arn:
-        described = sagemaker.describe_data_quality_job_definition(JobDefinitionName=name)
-    else:
-        described = sagemaker.describe_model_quality_job_definition(JobDefinitionName=name)
+    monitoring_type = "DataQuality" if ":data-quality-job-definition/" in arn else "ModelQuality"
+    described = stack.monitoring_job_definition(monitoring_type, arn.rsplit("/", 1)[-1])
     for key, value in stack.resolve(properties).items():
         if key not in _NOT_IN_DESCRIBE:
             verify.equal(described.get(key), value, f"{what} {key}")

@@ -19,11 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.validate import ParamValidator
 from moto.ce.responses import CostExplorerResponse
 from moto.core.exceptions import JsonRESTError
 
-from platform_contract.api_shapes import request_shape
+from platform_contract.api_shapes import sdk_refusal
 from rehearsal.aws import COST_RECORDS_PATH
 from rehearsal.emulator.operations import ControlError, required
 
@@ -140,9 +139,9 @@ def _periods(start: datetime.date, end: datetime.date, granularity: str) -> list
 
 def get_cost_and_usage(request: dict[str, Any], account_id: str, today: datetime.date) -> dict[str, Any]:
     """The answer to a GetCostAndUsage request (already decoded) from the account's recorded costs."""
-    report = ParamValidator().validate(request, request_shape("GetCostAndUsage", "ce"))
-    if report.has_errors():
-        raise CostExplorerValidation(report.generate_report())
+    refusal = sdk_refusal("GetCostAndUsage", request, "ce")
+    if refusal:
+        raise CostExplorerValidation(refusal)
     period = request["TimePeriod"]
     start, end = _day(period["Start"], "TimePeriod.Start"), _day(period["End"], "TimePeriod.End")
     problems = []

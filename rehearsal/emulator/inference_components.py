@@ -34,7 +34,6 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from botocore.validate import ParamValidator
 from moto.applicationautoscaling import models as autoscaling_models
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.cloudwatch.models import cloudwatch_backends
@@ -47,7 +46,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.utilities.utils import get_partition
 
-from platform_contract.api_shapes import request_shape, service_model
+from platform_contract.api_shapes import sdk_refusal, service_model
 from platform_contract.instance_types import InstanceType
 from rehearsal.emulator import operations
 from rehearsal.emulator.resources import _Resource
@@ -175,9 +174,8 @@ def _config_variant(backend: SageMakerModelBackend, config_name: str, variant_na
 
 
 def _shape_problems(operation: str, request: dict[str, Any]) -> list[str]:
-    shape = request_shape(operation)
-    report = ParamValidator().validate(request, shape)
-    return [report.generate_report()] if report.has_errors() else []
+    refusal = sdk_refusal(operation, request)
+    return [refusal] if refusal else []
 
 
 def _name_problems(name: str) -> list[str]:

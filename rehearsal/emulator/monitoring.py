@@ -18,15 +18,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from botocore.exceptions import ParamValidationError
-from botocore.validate import validate_parameters
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
-from platform_contract.api_shapes import request_shape, service_model
+from platform_contract.api_shapes import sdk_refusal, service_model
 from rehearsal.emulator.resources import _Resource
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -41,12 +39,8 @@ _executions: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
 
 
 def _request_problems(operation: str, request: dict[str, Any]) -> list[str]:
-    shape = request_shape(operation)
-    try:
-        validate_parameters(request, shape)
-    except ParamValidationError as error:
-        return [str(error)]
-    return []
+    refusal = sdk_refusal(operation, request)
+    return [f"Parameter validation failed:\n{refusal}"] if refusal else []
 
 
 def _refuse(problems: list[str]) -> None:

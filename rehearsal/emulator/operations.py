@@ -60,7 +60,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import get_pipeline_execution_from_arn, get_pipeline_from_name
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-from platform_contract.api_shapes import request_shape, shape_problems
+from platform_contract.api_shapes import request_problems
 from platform_contract.instance_types import InstanceType
 from rehearsal.aws import ENDPOINT_STATUS_PATH, MODEL_SERVERS_PATH, MONITORING_EXECUTIONS_PATH, PIPELINE_OUTCOMES_PATH
 from rehearsal.emulator import monitoring
@@ -406,7 +406,7 @@ def processing_request_problems(step: dict[str, Any], parameters: dict[str, Any]
         "ProcessingJobName": f"pipelines-{EMULATED_EXECUTION_ID}-{step['Name']}"[:63],
         **_resolved(step.get("Arguments", {}), parameters),
     }
-    return shape_problems(request, request_shape("CreateProcessingJob"), "CreateProcessingJob")
+    return request_problems("CreateProcessingJob", request)
 
 
 def _next_outcome(account_id: str, region_name: str, pipeline_name: str) -> Outcome:
