@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from ml_constructs.compliance import COMPLIANCE_PACKS, add_compliance_packs
-from scripts.lint_templates import lint_assembly, stack_templates
+from scripts.lint_templates import cache_key, lint_assembly, stack_templates
 from tests.conftest import PROJECT_ROOT, TEST_ACCOUNT, shipped_context
 
 
@@ -120,13 +120,16 @@ def test_cfn_lint_skips_unchanged_templates_and_always_lints_a_changed_one(platf
     assert (linted, findings) == (count, [])
     assert lint_assembly(assembly, cache) == (count, 0, [])
 
-    template, _ = next(stack_templates(assembly))
+    template, region = next(stack_templates(assembly))
     document = json.loads(template.read_text())
     document["Resources"]["Unknown"] = {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}
     template.write_text(json.dumps(document))
     _, linted, findings = lint_assembly(assembly, cache)
     assert linted == 1
     assert any("NoSuchProperty" in finding for finding in findings), findings
+
+    (cache / f"{cache_key(template.read_bytes(), region)}.json").write_text("{half a fil")
+    assert lint_assembly(assembly, cache)[1] == 1, "a damaged cache entry is linted again"
 
 
 def test_every_region_is_synthesized_into_its_own_assembly(platform):

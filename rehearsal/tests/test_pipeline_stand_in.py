@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,18 @@ def test_a_succeeded_execution_leaves_a_real_registered_model_that_the_endpoint_
         )
     predictions = [float(line) for line in answer["Body"].read().split()]
     assert len(predictions) == len(rows.splitlines()) and all(0 <= p <= 1 for p in predictions)
+
+
+def test_a_model_the_server_cannot_load_fails_with_the_servers_reason(tmp_path):
+    note = tmp_path / "README"
+    note.write_text("no model here")
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as model:
+        model.add(note, arcname="README")
+    with pytest.raises(ModelFailed) as failed, serving(archive, tmp_path / "instance"):
+        pass
+    assert str(failed.value).startswith("the platform's serve did not answer /ping: serve exited with status ")
+    assert "xgboost-model.ubj" in (tmp_path / "instance" / "serve.log").read_text()
 
 
 @pytest.mark.slow
