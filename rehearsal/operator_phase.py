@@ -26,6 +26,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,7 @@ class Mlp:
         executable = Path(sys.executable).parent / "mlp"
         if not executable.exists():
             raise CheckFailed(f"mlp is not installed next to {sys.executable}; run make setup")
+        started = time.monotonic()
         result = subprocess.run(
             [str(executable), "--project-dir", str(self.project_dir), *arguments],
             cwd=self.project_dir,
@@ -104,7 +106,11 @@ class Mlp:
         self.runs += 1
         run = MlpRun(arguments, result.returncode, result.stdout, result.stderr)
         log = self.logs / f"mlp-{self.runs:02d}-{arguments[0]}.log"
-        log.write_text(f"$ {run.command}\nexit {run.exit_code}\n--- stdout\n{run.stdout}--- stderr\n{run.stderr}")
+        seconds = time.monotonic() - started
+        log.write_text(
+            f"$ {run.command}\nexit {run.exit_code} after {seconds:.1f} s\n"
+            f"--- stdout\n{run.stdout}--- stderr\n{run.stderr}"
+        )
         return run
 
     def fails_last(self, *arguments: str, saying: str, timeout: float = MLP_SECONDS) -> MlpRun:
