@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from operator_cli.deploy import CLI_ENVIRONMENT
+from operator_cli.deploy import CLI_ENVIRONMENT, with_home
 from platform_contract.personas import Persona
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,16 +68,16 @@ class Cdk:
     def environment(self) -> dict[str, str]:
         """What the CLI runs with, and any tool that runs it (mlp promote): the emulator's client environment."""
         inherited = {key: value for key, value in os.environ.items() if not key.startswith(_STRIPPED_PREFIXES)}
-        return {
+        environment = {
             **inherited,
             **self.client_environment,
             # The pinned Node.js and CLI first, then the project's Python for the app.
             "PATH": os.pathsep.join(
                 [str(PROJECT_ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent), inherited["PATH"]]
             ),
-            "HOME": str(self.workdir / "home"),  # no ~/.aws, no ~/.cdk.json of whoever runs it
             **CLI_ENVIRONMENT,
         }
+        return with_home(environment, self.workdir / "home")  # no ~/.aws, no ~/.cdk.json of whoever runs it
 
     def run(self, step: str, *args: str) -> float:
         """Runs ``cdk args`` and returns its wall time; the output goes to logs/<step>.log."""

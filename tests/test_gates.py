@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from ml_constructs.compliance import COMPLIANCE_PACKS, add_compliance_packs
+from operator_cli.deploy import with_home
 from scripts.lint_templates import cache_key, lint_assembly, stack_templates
 from tests.conftest import PROJECT_ROOT, TEST_ACCOUNT, shipped_context
 
@@ -144,7 +145,7 @@ def _synth_offline(cdk_cli: str, project: Path, outdir: Path, home: Path) -> dic
         pytest.fail("unshare (util-linux) is needed to cut the network for this test")
     # Nothing from the caller's environment may switch telemetry, notices or version checks off: cdk.json must.
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
-    env["HOME"] = str(home)  # no ~/.aws and no ~/.cdk.json either
+    env = with_home(env, home)  # no ~/.aws and no ~/.cdk.json either
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     probe = [sys.executable, "-m", "tests.cli_probe", cdk_cli, "synth", "**", "-vv", "-o", str(outdir)]
     result = subprocess.run(

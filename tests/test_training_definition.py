@@ -31,6 +31,7 @@ from ml_constructs.definition_process import request_definition as pending_defin
 from ml_constructs.pipeline_spec import EVALUATE_ENTRYPOINT, PLACEHOLDERS, PipelineSpec, PreparationSpec
 from ml_constructs.pipeline_steps.generator import GENERATOR_SOURCES, JOB_STEP_TYPES
 from ml_constructs.training_pipeline_props import MetricDefinition, TrainingPipelineProps
+from operator_cli.deploy import with_home
 from platform_config import load_platform_config
 from platform_config.naming import platform_tag
 from platform_contract.api_shapes import request_shape, shape_problems
@@ -709,8 +710,7 @@ def test_synth_without_network_aws_environment_or_home_config_gives_the_same_tra
         "    Tags: [{Key: leak, Value: 'yes'}]\n"
     )
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_DEFAULT_"))}
-    environment |= {
-        "HOME": str(home),
+    environment = with_home(environment, home) | {
         "CDK_OUTDIR": str(tmp_path / "cdk.out"),
         "CDK_CONTEXT_JSON": json.dumps(json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]),
     }
