@@ -33,6 +33,35 @@ SSL_ONLY = [
 # CloudFormation
 
 
+def test_json_and_yaml_templates_are_both_read(stacks: Stacks) -> None:
+    """JSON templates (the CDK's) take JSON's parser; a YAML one, short-form functions and all, still deploys."""
+    outputs = {}
+    for form, body in (
+        (
+            "json",
+            json.dumps(
+                {
+                    "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+                    "Outputs": {"Name": {"Value": {"Fn::GetAtt": ["Topic", "TopicName"]}}},
+                }
+            ),
+        ),
+        (
+            "yaml",
+            "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\nOutputs:\n  Name:\n    Value: !GetAtt Topic.TopicName\n",
+        ),
+    ):
+        name = stacks.unique_name(form)
+        change_set = stacks.cloudformation.create_change_set(
+            StackName=name, ChangeSetName="cdk-deploy-change-set", TemplateBody=body, ChangeSetType="CREATE"
+        )
+        stacks.cloudformation.execute_change_set(ChangeSetName=change_set["Id"], StackName=name)
+        described = stacks.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        assert described["StackStatus"] == "CREATE_COMPLETE", (form, described)
+        outputs[form] = described["Outputs"][0]["OutputValue"]
+    assert outputs["json"].startswith("json-") and outputs["yaml"].startswith("yaml-"), outputs
+
+
 def test_execute_change_set_computes_outputs_and_exports(stacks: Stacks) -> None:
     name = stacks.unique_name()
     described = stacks.deploy(

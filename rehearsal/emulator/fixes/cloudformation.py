@@ -1,10 +1,11 @@
-"""CloudFormation: change sets, outputs, failures, stack deletion, and existing named resources (import,
-drift-aware change sets).
+"""CloudFormation: template parsing, change sets, outputs, failures, stack deletion, and existing named resources
+(import, drift-aware change sets).
 
 See the package's docstring for the defects each fix repairs."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -25,6 +26,26 @@ from moto.sagemaker.models import sagemaker_backends
 
 from rehearsal.emulator.fixes.ec2 import ec2_backend
 from rehearsal.emulator.resources import SageMakerModelPackageGroup
+
+# --- CloudFormation: template parsing --------------------------------------------------------
+
+
+def fix_template_parsing() -> None:
+    """A JSON template is read as JSON: the same document (JSON is YAML), without the YAML loader's cost."""
+    parse_yaml = cfn_models.Stack.parse_template
+
+    def parse_template(template: str) -> dict[str, Any]:
+        try:
+            return cast(dict[str, Any], json.loads(template))
+        except ValueError:
+            return parse_yaml(template)
+
+    def parse_change_set_template(self: cfn_models.ChangeSet) -> None:
+        self.template_dict = parse_template(self.template)
+
+    cfn_models.Stack.parse_template = staticmethod(parse_template)
+    cfn_models.ChangeSet._parse_template = parse_change_set_template
+
 
 # --- CloudFormation: change sets -------------------------------------------------------------
 
