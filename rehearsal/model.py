@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from container_harness import ServerDidNotStart, free_port, running
+from container_harness import ServerDidNotStart, container_command, free_port, running
 
 from rehearsal.cdk import PROJECT_ROOT
 
@@ -183,7 +183,7 @@ def train(data_set: DataSet, hyperparameters: Mapping[str, str], job: Path) -> T
     (opt_ml / "input" / "config").mkdir(parents=True)
     (opt_ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
     result = subprocess.run(
-        [sys.executable, "-m", "tabular_xgboost", "train"],
+        container_command("train"),
         env=_environment(opt_ml),
         capture_output=True,
         text=True,
@@ -215,9 +215,8 @@ def serving(archive: Path, instance: Path) -> Iterator[str]:
     environment = _environment(
         opt_ml, SAGEMAKER_BIND_TO_PORT=str(port), SERVING_BIND_ADDRESS="127.0.0.1", SAGEMAKER_MODEL_SERVER_WORKERS="1"
     )
-    command = [sys.executable, "-m", "tabular_xgboost", "serve"]
     try:
-        with running(command, port, environment, instance / "serve.log"):
+        with running(container_command("serve"), port, environment, instance / "serve.log"):
             yield f"http://127.0.0.1:{port}"
     except ServerDidNotStart as error:
         raise ModelFailed(f"the platform's serve did not answer /ping: {error}") from None
