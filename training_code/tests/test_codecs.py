@@ -41,7 +41,9 @@ def test_empty_fields_are_missing_values():
     )
 
 
-@pytest.mark.parametrize("body", [b"1,true,3", b"1,null,3", b'1,"2",3', b"1,[2],3", b"1,2,3\n4,5"])
+@pytest.mark.parametrize(
+    "body", [b"1,true,3", b"1,false,3", b"1,null,3", b'1,"2",3', b"1,[2],3", b"1,{},3", b"1,2,3\n4,5", b"1,NaNx,3"]
+)
 def test_what_is_not_a_plain_number_record_is_rejected_even_when_json_would_read_it(body):
     with pytest.raises(RequestError) as raised:
         DECODER.decode(CSV, body)

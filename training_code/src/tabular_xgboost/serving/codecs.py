@@ -23,8 +23,11 @@ MEDIA_TYPES = (CSV, JSON)
 _UTF8_CHARSETS = ("utf-8", "utf8", "us-ascii")
 
 
-# Bytes a CSV body of plain numbers consists of; anything else takes the full CSV parser.
-_PLAIN_NUMBER_BYTES = b"0123456789eE+-., \t\r\n"
+# What JSON reads besides numbers, commas and whitespace: strings, the first letters of true, false and null, arrays
+# and objects. A body with none of them that orjson accepts holds numbers only; anything else that is not a number
+# (other letters, "+1", "1.", an empty field) is a JSON syntax error. Nine scans for one byte each take 10 us of a
+# 100-record body (40 KB), deleting the bytes of numbers with bytes.translate 30 us: a sixth of its decoding.
+_JSON_BEYOND_NUMBERS = tuple(bytes([byte]) for byte in b'"tfn[]{}:')
 
 
 def _plain_numbers(body: bytes) -> np.ndarray | None:
@@ -36,7 +39,7 @@ def _plain_numbers(body: bytes) -> np.ndarray | None:
     ragged record, a number JSON spells differently such as "+1" or "1.") returns None for the CSV
     parser, so both paths accept and produce the same.
     """
-    if body.translate(None, _PLAIN_NUMBER_BYTES):
+    if any(byte in body for byte in _JSON_BEYOND_NUMBERS):
         return None
     try:
         rows = orjson.loads(b"[[" + body.strip().replace(b"\n", b"],[") + b"]]")
