@@ -57,7 +57,9 @@ deploy: setup
 	mlp deploy --region $(REGION) $(CDK_ARGS)
 
 ## The test suite (what CI runs), spread over one worker per core; the image tests share one worker and one build.
-PYTEST_PARALLEL := -n auto --dist loadgroup
+# loadgroup: tests sharing an xdist_group run in one worker; no reorder: in collection order, which conftest.py
+# arranges longest first.
+PYTEST_PARALLEL := -n auto --dist loadgroup --no-loadscope-reorder
 test: setup-dev
 	python -m pytest $(PYTEST_PARALLEL)
 

@@ -14,9 +14,24 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def _start_rank(item: pytest.Item) -> int:
+    """0 for the deploy rehearsal (``starts_first``), 1 for the image tests, 2 for the rest."""
+    if item.get_closest_marker("starts_first"):
+        return 0
+    return 1 if item.get_closest_marker("container") else 2
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The image tests share one image build: with ``--dist loadgroup`` they run in one worker, which builds it once."""
+    """Groups the image tests, which share one image build, and puts the longest work first.
+
+    With ``--dist loadgroup`` the tests of one ``xdist_group`` run in one worker, which builds their shared fixture
+    once. ``--no-loadscope-reorder`` hands the tests out in the order left here: the deploy rehearsal first, which
+    alone takes about half of ``make test``, so that it starts at once on one worker; the image tests to the other
+    worker; then the suites as ``testpaths`` lists them, those with long shared fixtures (MLflow, Spark) first, and the
+    many short tests last, filling in around the long ones. Started last, a long test decides when the suite ends.
+    """
     for item in items:
         if item.get_closest_marker("container"):
             item.add_marker(pytest.mark.xdist_group("model-image"))
+    items.sort(key=_start_rank)  # stable: within a rank, collection order

@@ -34,6 +34,9 @@ PINNED_DOMAIN = "Domain66AC69E0"
 PINNED_TRACKING_SERVER = "ExperimentTracking78D55176"
 PROFILES = [{"name": "ada", "persona": "data_scientist"}, {"name": "grace", "persona": "approver"}]
 
+# One worker of make test runs them all, on one synthesis of the platform with Studio on.
+pytestmark = pytest.mark.xdist_group("studio-platform")
+
 
 def studio_context() -> dict:
     context = copy.deepcopy(serving_context())

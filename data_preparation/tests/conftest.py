@@ -22,10 +22,12 @@ ROWS = 1200
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that runs Spark is slow: the session's JVM alone takes seconds to start."""
+    """Every test that runs Spark is slow: the session's JVM alone takes seconds to start. They run in one worker
+    (``make test``'s ``--dist loadgroup``), which starts one JVM and runs each session-wide preparation once."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(scope="session")

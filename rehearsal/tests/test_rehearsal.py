@@ -52,6 +52,7 @@ def _day_2_operations(region: str, other_region: str) -> tuple[str, ...]:
 
 
 @pytest.mark.slow
+@pytest.mark.starts_first
 def test_every_stack_of_the_first_region_deploys_is_operated_updated_and_destroyed_leaving_the_data() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rehearsal"],

@@ -19,6 +19,9 @@ EXPERIMENT = "churn-experiments"
 JOB = "pipelines-abc123-TrainSpot-x1y2z3"
 SERVER_START_SECONDS = 90
 
+# One worker of make test runs them all, against one tracking server.
+pytestmark = pytest.mark.xdist_group("mlflow-server")
+
 
 @pytest.fixture(scope="module")
 def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
