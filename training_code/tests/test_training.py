@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 
 import numpy as np
@@ -17,9 +18,11 @@ from container_harness import (
     SageMakerDir,
     Table,
     classification_table,
+    container_command,
     free_port,
     regression_table,
     start_training,
+    subprocess_environment,
     train_in_process,
 )
 from scipy.stats import rankdata
@@ -388,3 +391,27 @@ def test_when_one_host_fails_the_others_fail_within_the_cluster_timeout(tmp_path
         f"The 2 hosts did not all join within 2 s (tracker 127.0.0.1:{cluster_environment['TRAINING_TRACKER_PORT']}); "
         "another host probably failed first: see its failure reason."
     )
+
+
+def test_a_command_started_as_the_image_starts_it_imports_what_the_image_has(sagemaker_dir):
+    """container_command runs ``train`` without scikit-learn (absent from the image; XGBoost would import it) and
+    without importing the harness, which the image does not have either."""
+    classification_table(200, seed=5).write_csv(sagemaker_dir.channel("train") / "train.csv")
+    sagemaker_dir.hyperparameters({**CLASSIFICATION, "num_round": "2"})
+    python, *arguments = container_command("train")
+
+    result = subprocess.run(
+        [python, "-X", "importtime", *arguments],
+        env=subprocess_environment(OPT_ML_ROOT=str(sagemaker_dir.root)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    timings = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in timings]
+    assert "xgboost" in imported
+    # XGBoost's attempt at scikit-learn is listed as a bare "sklearn"; loading it would list its modules.
+    assert not [name for name in imported if name.startswith(("sklearn.", "container_harness"))]
