@@ -109,3 +109,21 @@ def test_a_project_directory_without_cdk_json_is_one_line_and_exit_status_1(tmp_
     )
     assert result.returncode == 1
     assert result.stderr == f"mlp: cannot read {tmp_path / 'cdk.json'}: No such file or directory\n"
+
+
+def test_mlp_starts_without_the_config_models_which_load_on_first_use() -> None:
+    timings = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "operator_cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in timings.splitlines() if line.startswith("import time:")}
+    assert "operator_cli.cli" in imported
+    assert not {"platform_config.loader", "platform_config.settings", "pydantic"} & imported
+
+    import platform_config
+
+    # Each exported name resolves (an AttributeError otherwise), loading its module.
+    assert all(getattr(platform_config, name) is not None for name in platform_config.__all__)
