@@ -11,8 +11,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from platform_config.loader import CONTEXT_KEY, ConfigError, PlatformConfig, RegionConfig, load_platform_config
-    from platform_config.settings import Environment, RegionSettings
+    # The exported names for type checkers, as re-exports ("as" the same name).
+    from platform_config.loader import CONTEXT_KEY as CONTEXT_KEY
+    from platform_config.loader import ConfigError as ConfigError
+    from platform_config.loader import PlatformConfig as PlatformConfig
+    from platform_config.loader import RegionConfig as RegionConfig
+    from platform_config.loader import load_platform_config as load_platform_config
+    from platform_config.settings import Environment as Environment
+    from platform_config.settings import RegionSettings as RegionSettings
 
 _MODULE_OF = {
     "CONTEXT_KEY": "platform_config.loader",
@@ -24,15 +30,7 @@ _MODULE_OF = {
     "RegionSettings": "platform_config.settings",
 }
 
-__all__ = [
-    "CONTEXT_KEY",
-    "ConfigError",
-    "Environment",
-    "PlatformConfig",
-    "RegionConfig",
-    "RegionSettings",
-    "load_platform_config",
-]
+__all__ = [*_MODULE_OF]
 
 
 def __getattr__(name: str) -> Any:
