@@ -127,3 +127,5 @@ def test_mlp_starts_without_the_config_models_which_load_on_first_use() -> None:
 
     # Each exported name resolves (an AttributeError otherwise), loading its module.
     assert all(getattr(platform_config, name) is not None for name in platform_config.__all__)
+    with pytest.raises(AttributeError, match="module 'platform_config' has no attribute 'load_config'"):
+        platform_config.load_config  # noqa: B018  (an attribute it does not have)
