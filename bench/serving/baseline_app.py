@@ -2,8 +2,9 @@
 
 A Flask app behind gunicorn sync workers, behind nginx (classic.py starts them), that parses CSV
 with pandas and writes the predictions back with pandas, as SageMaker's long-standing example and
-framework containers do. It predicts with the same booster call as the image's server, so the
-comparison measures the serving stack alone. MODEL_DIR names the model directory.
+framework containers do. It predicts through the same XGBoost entry point as the image's server
+(``Booster.inplace_predict``, as such an app would call it), so the comparison measures the serving
+stack. MODEL_DIR names the model directory.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -563,3 +564,23 @@ def test_the_workers_predictor_predicts_as_xgboost_does(objective):
 
     for rows in (features[:1], features, with_missing, features[:, ::-1][:, ::-1], features.astype(np.float64)):
         np.testing.assert_array_equal(predictor.predict(rows), booster.inplace_predict(rows))
+
+
+def test_threads_predicting_at_once_each_get_the_predictions_of_their_own_rows():
+    # The worker predicts small bodies on its event loop and large ones in a thread, at the same time.
+    rng = np.random.default_rng(5)
+    features = rng.normal(size=(2000, len(FEATURES))).astype(np.float32)
+    booster = xgb.train(
+        {"objective": "reg:squarederror", "max_depth": 6, "nthread": 1},
+        xgb.DMatrix(features, features[:, 0] * features[:, 1]),
+        num_boost_round=50,
+    )
+    predictor = Predictor(ModelArtifacts(booster.save_raw("ubj"), ModelMetadata("regression", FEATURES)), threads=1)
+    batches = [features[start : start + size] for start, size in ((0, 1), (1, 1999), (7, 300), (400, 50))]
+    expected = [booster.inplace_predict(batch) for batch in batches]
+
+    def predict_repeatedly(index: int) -> bool:
+        return all(np.array_equal(predictor.predict(batches[index]), expected[index]) for _ in range(100))
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as threads:
+        assert all(threads.map(predict_repeatedly, range(len(batches))))
