@@ -82,10 +82,9 @@ class Predictor:
     def _input_matrix(self) -> ctypes.c_void_p:
         """This thread's proxy matrix, through which XGBoost reads the array to predict.
 
-        Without one, XGBoost builds a proxy for each call, and with it a context that reads the cgroup's CPU quota
-        from /sys/fs/cgroup and compiles a regular expression for the device name: about 60 us per call, a third of
-        a 1-row prediction (docs/serving-benchmark.md). A proxy points at the last array it was given, so each
-        thread that predicts has its own.
+        Without one, XGBoost builds a proxy and a context for each call, and the context reads the cgroup's CPU
+        quota from /sys/fs/cgroup: 60-100 us per call, about a third of predicting one row (docs/serving-benchmark.md).
+        A proxy points at the last array it was given, so each thread that predicts has its own.
         """
         proxy = getattr(self._per_thread, "proxy", None)
         if proxy is None:
