@@ -22,14 +22,6 @@ TODAY = datetime.date(2031, 3, 15)
 """Cost Explorer's days in these tests; far from the clock, so no other test's costs fall in its window."""
 
 
-@pytest.fixture
-def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
-    """The session mlp makes, with the emulator's client environment."""
-    for name, value in emulator.client_environment(REGION).items():
-        monkeypatch.setenv(name, value)
-    return boto3.Session(region_name=REGION)
-
-
 def _pipeline(stacks: Stacks) -> str:
     """Two training branches, as the platform's: spot by default, on demand when UseSpot is false."""
 

@@ -8,25 +8,16 @@ import io
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 
 from operator_cli.errors import OperatorError
 from operator_cli.ground_truth import upload_ground_truth
 from operator_cli.resources import RegionResources, StackOutputs
 from platform_contract.names import DataPrefix, Output, ProblemType
-from rehearsal.aws import Emulator
 from rehearsal.tests.support import REGION, Stacks
 
 COLLECTED = datetime.datetime(2031, 3, 15, 7, 45, tzinfo=datetime.UTC)
 ENDPOINT = "EndpointMlM5Large-Ab12Cd34Ef56"
-
-
-@pytest.fixture
-def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
-    for name, value in emulator.client_environment(REGION).items():
-        monkeypatch.setenv(name, value)
-    return boto3.Session(region_name=REGION)
 
 
 def _region(stacks: Stacks, problem_type: ProblemType) -> RegionResources:

@@ -3,9 +3,6 @@ the latest executions, open violations and alarms in ALARM (for ``mlp status``).
 
 from __future__ import annotations
 
-import boto3
-import pytest
-
 from operator_cli.monitoring import monitoring_status, package_baseline
 from operator_cli.resources import RegionResources, StackOutputs
 from platform_contract.names import Output
@@ -15,13 +12,6 @@ from rehearsal.tests.test_monitoring_resources import resources as monitoring_re
 
 BASELINE = "s3://bucket/datasets/churn/baseline"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model:latest"
-
-
-@pytest.fixture
-def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
-    for name, value in emulator.client_environment(REGION).items():
-        monkeypatch.setenv(name, value)
-    return boto3.Session(region_name=REGION)
 
 
 def _package(stacks: Stacks, **baselines: dict) -> str:

@@ -232,11 +232,9 @@ def test_the_notebook_is_stored_without_outputs() -> None:
 
 
 def test_the_registered_version_of_an_execution_is_the_one_with_its_report(
-    emulator: Emulator, region: Region, monkeypatch: pytest.MonkeyPatch
+    emulator: Emulator, region: Region, aws: boto3.Session
 ) -> None:
-    for name, value in emulator.client_environment(REGION).items():
-        monkeypatch.setenv(name, value)
-    sagemaker, aws = emulator.client("sagemaker", REGION), boto3.Session(region_name=REGION)
+    sagemaker = emulator.client("sagemaker", REGION)
     resources = RegionResources(
         REGION,
         StackOutputs("Data", {Output.DATA_BUCKET_NAME: region.bucket}),
