@@ -8,19 +8,21 @@ import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from aws_cdk import cx_api
+    from aws_cdk.assertions import Template
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # jsii and the CDK CLI run on the project's pinned Node.js when it is installed (make setup does it).
 if (PROJECT_ROOT / "node_modules" / ".bin" / "node").exists():
     os.environ["PATH"] = f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
-
-import pytest  # noqa: E402
-from aws_cdk import cx_api  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-
-from app import build_platform, create_app  # noqa: E402
-from platform_config import load_platform_config  # noqa: E402
+# The CDK and the app are imported where they are used: pytest loads this file in its main process too, which
+# under pytest-xdist only hands the tests to the workers, and would otherwise start jsii there before any worker
+# starts (about 4 s at the start of every run).
 
 TEST_ACCOUNT = "111122223333"
 """The account of the prod test config: prod refuses the documentation's example account."""
@@ -68,6 +70,9 @@ class SynthesizedPlatform:
     """A synthesized app: its stages, assembly and one assertions Template per stack."""
 
     def __init__(self, context: dict, outdir: Path):
+        from app import build_platform, create_app
+        from platform_config import load_platform_config
+
         self.app = create_app(context=context, outdir=str(outdir))
         self.config = load_platform_config(self.app.node.get_all_context())
         self.stages = build_platform(self.app, self.config)
@@ -78,6 +83,8 @@ class SynthesizedPlatform:
     def template(self, region: str, stack: str) -> Template:
         key = (region, stack)
         if key not in self._templates:
+            from aws_cdk.assertions import Template
+
             self._templates[key] = Template.from_stack(getattr(self.stages[region], stack))
         return self._templates[key]
 

@@ -7,12 +7,13 @@ import json
 import random
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from pyspark.sql import SparkSession
 
-from data_preparation.prepare import JobPaths, main
+# Spark and the job are imported where they are used: pytest's main process loads this file too.
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 FEATURES = ("age", "income", "score")
 LABEL = "churned"
@@ -32,6 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
+    from pyspark.sql import SparkSession
+
     # Two cores, so the runs are really parallel. On test-sized data compiling queries costs more than
     # running them: no whole-stage code generation, no adaptive re-planning, few shuffle partitions
     # (this halves the test time; the job itself keeps Spark's defaults).
@@ -85,6 +88,8 @@ class Run:
     """One run of the job's command line in a temporary folder."""
 
     def __init__(self, root: Path, spark: SparkSession, settings: dict[str, Any]):
+        from data_preparation.prepare import JobPaths, main
+
         self.root = root
         self.paths = JobPaths(
             raw_input=str(root / "raw"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rehearsal.aws import Emulator
+if TYPE_CHECKING:
+    from rehearsal.aws import Emulator
 
 REGION = "eu-west-1"
 

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from container_harness import SageMakerDir, classification_table, train_in_process
+
+# The harness (Arrow, Parquet, XGBoost) is imported where it is used: pytest's main process loads this file too.
+if TYPE_CHECKING:
+    from container_harness import SageMakerDir
 
 CLASSIFIER_ROUNDS = 20
 
@@ -32,6 +36,8 @@ def classifier_rounds() -> int:
 def trained_classifier(tmp_path_factory: pytest.TempPathFactory) -> SageMakerDir:
     """A finished training job of a binary classifier on generated data (features x0..x5), checkpointed every 10
     rounds."""
+    from container_harness import SageMakerDir, classification_table, train_in_process
+
     job = SageMakerDir(tmp_path_factory.mktemp("classifier") / "opt-ml")
     classification_table(2000, seed=1).write_csv(job.channel("train") / "train.csv")
     job.hyperparameters({"target_column": "label", "task": "classification", "num_round": str(CLASSIFIER_ROUNDS)})
@@ -42,4 +48,6 @@ def trained_classifier(tmp_path_factory: pytest.TempPathFactory) -> SageMakerDir
 
 @pytest.fixture
 def sagemaker_dir(tmp_path: Path) -> SageMakerDir:
+    from container_harness import SageMakerDir
+
     return SageMakerDir(tmp_path / "opt-ml")
